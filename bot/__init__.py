@@ -1,0 +1,1 @@
+"""arrears-bot: the service core — settings, policy and its pure rules, wiring, scheduler, CLI."""

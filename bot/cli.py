@@ -1,0 +1,271 @@
+"""The `arrears-bot` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from aiohttp import web
+
+from bot.clock import FastClock, ManualClock
+from bot.intents import parse_reply
+from bot.policy import CHANNELS, load_policy
+from bot.runtime import Runtime
+from bot.scheduler import build_scheduler
+from bot.settings import Settings
+from bot.web import build_app
+from messaging.render import format_euros
+from storage.arrears_file import ArrearsFileError
+from storage.db import create_engine
+from storage.migrate import upgrade
+from storage.queries import consultant_queue
+
+app = typer.Typer(help="arrears-bot: reach tenants in rent arrears early and kindly.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve_app(application: web.Application, host: str, port: int) -> None:
+    runner = web.AppRunner(application)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        await _wait_for_signal()
+    finally:
+        await runner.cleanup()
+
+
+@app.command()
+def serve() -> None:
+    """Run the web app (webhooks, sandbox, /healthz) and the scheduler, on the real clock."""
+    settings = _settings()
+
+    async def main() -> None:
+        runtime = await Runtime.start(settings)
+        scheduler = build_scheduler(runtime)
+        application = build_app(runtime)
+
+        async def started(_: web.Application) -> None:
+            scheduler.start()
+
+        async def stopped(_: web.Application) -> None:
+            scheduler.shutdown(wait=False)
+            await runtime.close()
+
+        application.on_startup.append(started)
+        application.on_cleanup.append(stopped)
+        if settings.sandbox and settings.host not in ("127.0.0.1", "localhost", "::1"):
+            logging.warning("sandbox is on while listening on %s; set ARREARS_SANDBOX=false "
+                            "in production", settings.host)
+        print(f"arrears-bot listening on http://{settings.host}:{settings.port}/")
+        await _serve_app(application, settings.host, settings.port)
+
+    asyncio.run(main())
+
+
+@app.command()
+def worker() -> None:
+    """Run tick and dispatch only: start more of these against one PostgreSQL to scale out."""
+    settings = _settings()
+
+    async def main() -> None:
+        runtime = await Runtime.start(settings)
+        scheduler = build_scheduler(runtime)
+        scheduler.start()
+        try:
+            await _wait_for_signal()
+        finally:
+            scheduler.shutdown(wait=False)
+            await runtime.close()
+
+    asyncio.run(main())
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import the corporation's arrears list (CSV). A bad file changes nothing."""
+    settings = _settings()
+
+    async def main() -> int:
+        runtime = await Runtime.start(settings)
+        try:
+            summary = await runtime.import_file(file)
+        except ArrearsFileError as error:
+            typer.echo(f"{file}: rejected, nothing was changed. Fix these lines:", err=True)
+            for problem in error.errors:
+                typer.echo(f"  {problem}", err=True)
+            return 1
+        finally:
+            await runtime.close()
+        if summary.already_imported:
+            typer.echo(f"{file}: already imported (batch {summary.batch_id}); nothing changed.")
+            return 0
+        typer.echo(
+            f"{file}: {summary.rows} rows, {summary.tenants_created} new tenants, "
+            f"{summary.opened} cases opened, {summary.updated} updated, {summary.closed} closed."
+        )
+        return 0
+
+    raise typer.Exit(asyncio.run(main()))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+
+    async def main() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    typer.echo("database is up to date")
+
+
+@app.command()
+def queue() -> None:
+    """List the consultant queue: most urgent first."""
+    settings = _settings()
+
+    async def main() -> None:
+        runtime = await Runtime.start(settings)
+        try:
+            async with runtime.sessions() as session:
+                entries = await consultant_queue(session)
+        finally:
+            await runtime.close()
+        if not entries:
+            typer.echo("The queue is empty.")
+            return
+        typer.echo(f"{'case':>6}  {'prio':>4}  {'reason':<14} {'waiting since':<17} "
+                   f"{'balance':>12}  tenant")
+        for entry in entries:
+            typer.echo(
+                f"{entry.case_id:>6}  {entry.priority:>4}  {entry.reason:<14} "
+                f"{entry.escalated_at:%Y-%m-%d %H:%M} {format_euros(entry.balance_cents):>12}  "
+                f"{entry.tenant_ref} {entry.tenant_name}"
+            )
+
+    asyncio.run(main())
+
+
+@app.command()
+def parse(
+    today: Annotated[str | None, typer.Option(help="Resolve relative dates (YYYY-MM-DD).")] = None,
+) -> None:
+    """Understand tenant messages: one per line on stdin, one JSON object per line out."""
+    day = date.fromisoformat(today) if today else date.today()  # noqa: DTZ011
+    for line in sys.stdin:
+        reply = parse_reply(line.rstrip("\r\n"), day)
+        data = reply.as_json()
+        typer.echo(json.dumps(
+            {key: data[key] for key in ("intent", "amount_cents", "months", "pay_date")},
+            ensure_ascii=False,
+        ))
+
+
+@app.command()
+def demo(
+    headless: Annotated[bool, typer.Option(help="Run the whole period without a server.")] = False,
+    days: Annotated[int, typer.Option(min=1, max=365)] = 30,
+    seed: Annotated[int, typer.Option()] = 7,
+    start: Annotated[str, typer.Option(help="First simulated day.")] = "2026-12-01",
+    day_seconds: Annotated[float | None, typer.Option(help="Real seconds per day (live).")] = None,
+    database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path("arrears-demo.db"),
+) -> None:
+    """Simulated tenants on the sandbox, a fast clock, the web page on 127.0.0.1."""
+    from bot.demo import Simulation, demo_rows, demo_start, not_on_whatsapp, summarise
+    from messaging.channels.sandbox import SandboxChannel
+
+    base = _settings()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = base.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{database}", "sandbox": True, "policy_file": None,
+    })
+    first_day = date.fromisoformat(start)
+
+    async def prepare(clock: ManualClock | FastClock) -> tuple[Runtime, Simulation]:
+        rows = demo_rows()
+        sandbox = SandboxChannel()
+        runtime = await Runtime.start(settings, clock=clock,
+                                      channels=dict.fromkeys(CHANNELS, sandbox))
+        simulation = Simulation(runtime, rows, seed)
+        sandbox.failure_rules.append(not_on_whatsapp(simulation.no_whatsapp))
+        return runtime, simulation
+
+    async def run_headless() -> None:
+        clock = ManualClock(demo_start(first_day, load_policy().tz))
+        runtime, simulation = await prepare(clock)
+        end = clock.now() + timedelta(days=days)
+        try:
+            while clock.now() < end:
+                await simulation.step(clock.now())
+                clock.advance(timedelta(minutes=30))
+            summary = await summarise(runtime)
+        finally:
+            await runtime.close()
+        typer.echo(f"Demo: {len(simulation.tenants)} tenants, {days} days from {first_day}, "
+                   f"seed {seed}\n")
+        typer.echo(summary.table())
+        typer.echo(f"\nDatabase kept in {database}: try ARREARS_DATABASE_URL="
+                   f"sqlite+aiosqlite:///{database} arrears-bot queue")
+
+    async def run_live() -> None:
+        per_day = day_seconds or settings.demo_day_seconds
+        clock = FastClock(demo_start(first_day, load_policy().tz), speed=86400 / per_day)
+        runtime, simulation = await prepare(clock)
+        scheduler = build_scheduler(runtime, tick=lambda: simulation.step(clock.now()),
+                                    dispatch=runtime.dispatch)
+        scheduler.reschedule_job("tick", trigger="interval", seconds=min(1.0, per_day / 48))
+        application = build_app(runtime)
+
+        async def started(_: web.Application) -> None:
+            scheduler.start()
+
+        async def stopped(_: web.Application) -> None:
+            scheduler.shutdown(wait=False)
+            await runtime.close()
+
+        application.on_startup.append(started)
+        application.on_cleanup.append(stopped)
+        typer.echo(f"Demo running: one simulated day every {per_day:g} s.")
+        typer.echo(f"Open http://{settings.host}:{settings.port}/sandbox  (Ctrl+C to stop)")
+        await _serve_app(application, settings.host, settings.port)
+
+    asyncio.run(run_headless() if headless else run_live())
+
+
+def main() -> None:
+    app()

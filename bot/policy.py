@@ -1,0 +1,86 @@
+"""The contact policy: what the corporation configures, loaded from TOML and validated."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Channel = Literal["whatsapp", "sms", "telegram", "email"]
+CHANNELS: tuple[Channel, ...] = ("whatsapp", "sms", "telegram", "email")
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message says why."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SendingRules(_Frozen):
+    window_start: time = time(9, 0)
+    window_end: time = time(20, 0)
+    skip_sundays: bool = True
+    skip_public_holidays: bool = True
+    holiday_country: str = "NL"
+    max_messages_per_7_days: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _window_not_empty(self) -> SendingRules:
+        if self.window_start >= self.window_end:
+            raise ValueError("window_start must be before window_end")
+        return self
+
+
+class Stage(_Frozen):
+    name: str
+    after_days: int = Field(ge=0)
+    template: str
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    written: bool = False
+
+
+class Escalation(_Frozen):
+    silent_days: int = Field(default=7, ge=0)
+
+
+class Policy(_Frozen):
+    timezone: str = "Europe/Amsterdam"
+    sending: SendingRules = SendingRules()
+    stages: tuple[Stage, ...] = Field(min_length=1)
+    escalation: Escalation = Escalation()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def parse_policy(text: str, source: str = "policy") -> Policy:
+    try:
+        data = tomllib.loads(text)
+        return Policy.model_validate(data)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise PolicyError(f"{source}: {exc}") from exc
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy at ``path``, or the shipped default."""
+    if path is None:
+        text = resources.files("bot").joinpath("default_policy.toml").read_text("utf-8")
+        return parse_policy(text, "default policy")
+    return parse_policy(path.read_text("utf-8"), str(path))

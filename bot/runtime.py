@@ -1,0 +1,106 @@
+"""The composition root: builds engine, channels and policy, and closes them in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.policy import CHANNELS, Policy, load_policy
+from bot.settings import Settings
+from bot.tick import TickResult, tick
+from handlers.inbound import InboundResult, handle_inbound
+from messaging.channels.base import ChannelAdapter, InboundMessage
+from messaging.channels.sandbox import SandboxChannel
+from messaging.dispatcher import DispatchResult, dispatch
+from messaging.outbox import Letterhead
+from storage.arrears_file import parse_arrears_file
+from storage.db import SessionMaker, create_engine, session_maker
+from storage.importer import ImportSummary, import_arrears
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+def build_channels(settings: Settings, sandbox: SandboxChannel | None = None) -> dict[str, ChannelAdapter]:
+    """Every channel with credentials gets its adapter; in sandbox mode the rest go to the
+    sandbox, so the service runs without any provider account."""
+    channels: dict[str, ChannelAdapter] = {}
+    if settings.sandbox:
+        shared = sandbox or SandboxChannel()
+        for name in CHANNELS:
+            channels.setdefault(name, shared)
+    return channels
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    engine: AsyncEngine
+    sessions: SessionMaker
+    channels: dict[str, ChannelAdapter]
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        channels: dict[str, ChannelAdapter] | None = None,
+        migrate: bool = True,
+    ) -> Runtime:
+        policy = load_policy(settings.policy_file)
+        engine = create_engine(settings.database_url)
+        if migrate:
+            await upgrade(engine)
+        runtime = cls(
+            settings=settings,
+            policy=policy,
+            engine=engine,
+            sessions=session_maker(engine),
+            channels=channels if channels is not None else build_channels(settings),
+            clock=clock or SystemClock(),
+        )
+        log.info("channels on: %s", ", ".join(sorted(runtime.channels)) or "none")
+        return runtime
+
+    @property
+    def letterhead(self) -> Letterhead:
+        return Letterhead(self.settings.corporation_name, self.settings.corporation_phone)
+
+    async def close(self) -> None:
+        for adapter in {id(a): a for a in self.channels.values()}.values():
+            await adapter.close()
+        await self.engine.dispose()
+
+    async def tick(self) -> TickResult:
+        return await tick(
+            self.sessions, self.policy, self.clock.now(), available=self.channels.keys(),
+            letterhead=self.letterhead, batch_size=self.settings.batch_size,
+        )
+
+    async def dispatch(self) -> DispatchResult:
+        return await dispatch(
+            self.sessions, self.channels, self.policy, self.clock.now(),
+            batch_size=self.settings.batch_size,
+            lease=timedelta(seconds=self.settings.send_lease_seconds),
+        )
+
+    async def receive(self, inbound: InboundMessage) -> InboundResult:
+        return await handle_inbound(
+            self.sessions, inbound, policy=self.policy, letterhead=self.letterhead,
+            now=self.clock.now(),
+        )
+
+    async def import_file(self, path: Path) -> ImportSummary:
+        parsed = parse_arrears_file(path.read_bytes())
+        return await import_arrears(
+            self.sessions, parsed, filename=path.name, policy=self.policy,
+            letterhead=self.letterhead, available=self.channels.keys(), now=self.clock.now(),
+        )

@@ -1,0 +1,54 @@
+"""APScheduler is only the clock: it calls the tick and the dispatcher; the database decides
+what is due. Jobs live in memory, one scheduler per process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+def _guarded(name: str, job: Job) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:
+            # One bad run must not stop the clock; the next run tries again.
+            log.exception("%s failed", name)
+
+    return run
+
+
+def build_scheduler(
+    runtime: Runtime, *, tick: Job | None = None, dispatch: Job | None = None
+) -> AsyncIOScheduler:
+    """Create (not start) the scheduler; start it inside the running event loop."""
+    scheduler = AsyncIOScheduler(
+        job_defaults={
+            # A late run still runs (the default of 1 s would skip it), once.
+            "misfire_grace_time": None,
+            "coalesce": True,
+            "max_instances": 1,
+        }
+    )
+
+    async def tick_then_dispatch() -> None:
+        await (tick or runtime.tick)()
+        await (dispatch or runtime.dispatch)()
+
+    settings = runtime.settings
+    scheduler.add_job(
+        _guarded("tick", tick_then_dispatch), "interval", seconds=settings.tick_seconds, id="tick"
+    )
+    scheduler.add_job(
+        _guarded("dispatch", dispatch or runtime.dispatch), "interval",
+        seconds=settings.dispatch_seconds, id="dispatch",
+    )
+    return scheduler

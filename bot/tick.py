@@ -1,0 +1,171 @@
+"""The tick: claim due cases, ask the cadence what to do, write the outcome in one transaction.
+
+Any number of processes may tick against one database: the claim locks the rows it takes
+(PostgreSQL SKIP LOCKED, SQLite BEGIN IMMEDIATE), each decision moves ``next_action_at`` on,
+and the outbox's unique key stops a stage from being queued twice for a case.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
+from bot.policy import Policy
+from bot.sending_window import WEEK
+from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.routing import Reachable, routes
+from storage import cases as case_ops
+from storage.db import SessionMaker
+from storage.models import Case, ContactPoint, Message, Tenant
+from storage.sql import claim
+
+
+@dataclass
+class TickResult:
+    cases: int = 0
+    queued: int = 0
+    escalated: int = 0
+    by_stage: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def reachable(points: list[ContactPoint]) -> list[Reachable]:
+    return [
+        Reachable(point.id, point.channel, point.address, point.verified)
+        for point in sorted(points, key=lambda p: p.id)
+        if point.usable
+    ]
+
+
+async def _recent_reminders(
+    session: AsyncSession, tenant_ids: list[int], now: datetime
+) -> dict[int, tuple[datetime, ...]]:
+    rows = await session.execute(
+        select(Message.tenant_id, Message.created_at).where(
+            Message.tenant_id.in_(tenant_ids),
+            Message.direction == "out",
+            Message.kind == "reminder",
+            Message.created_at > now - WEEK,
+            # A fallback to another channel is the same reminder, not another contact.
+            Message.idempotency_key.like("%:first"),
+        )
+    )
+    recent: dict[int, list[datetime]] = defaultdict(list)
+    for tenant_id, created_at in rows:
+        recent[tenant_id].append(created_at)
+    return {tenant_id: tuple(times) for tenant_id, times in recent.items()}
+
+
+def state_of(case: Case, recent: tuple[datetime, ...]) -> CaseState:
+    return CaseState(
+        status=CaseStatus(case.status),
+        stage=case.stage,
+        opened_at=case.opened_at,
+        last_stage_at=case.last_stage_at,
+        paused_until=case.paused_until,
+        recent_reminders=recent,
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    case: Case,
+    decision: Decision,
+    available: Collection[str],
+    letterhead: Letterhead,
+    now: datetime,
+    result: TickResult,
+) -> None:
+    tenant = case.tenant
+    if decision.resume:
+        case_ops.resume(session, case, now, reason="pause ended")
+    action = decision.action
+    if isinstance(action, SendStage):
+        options = routes(action.stage.channels, reachable(tenant.contact_points), available)
+        if not options:
+            case_ops.escalate(
+                session, case, "unreachable", now, tenant.monthly_rent_cents,
+                stage=action.stage.name,
+            )
+            result.escalated += 1
+            return
+        first = options[0]
+        message_id = await enqueue(
+            session,
+            route=first,
+            template=action.stage.template,
+            language=tenant.language,
+            context=tenant_context(letterhead, tenant, case.balance_cents),
+            kind="reminder",
+            now=now,
+            case_id=case.id,
+            tenant_id=tenant.id,
+            stage=action.index,
+            # ":first" marks the stage's first channel; fallbacks get their own keys.
+            idempotency_key=f"case:{case.id}:stage:{action.index}:first",
+            fallback=[option.channel for option in options[1:]],
+        )
+        case.stage = action.index + 1
+        case.last_stage_at = now
+        case_ops.touch(case)
+        if message_id is not None:
+            case_ops.add_event(
+                session, case.id, "reminder_queued", now,
+                stage=action.stage.name, channel=first.channel, message_id=message_id,
+            )
+            result.queued += 1
+            result.by_stage[action.stage.name] += 1
+    elif isinstance(action, Escalate):
+        case_ops.escalate(session, case, action.reason, now, tenant.monthly_rent_cents)
+        result.escalated += 1
+        return
+    case.next_action_at = decision.next_action_at
+
+
+async def tick(
+    sessions: SessionMaker,
+    policy: Policy,
+    now: datetime,
+    *,
+    available: Collection[str],
+    letterhead: Letterhead,
+    batch_size: int = 200,
+) -> TickResult:
+    """Work every case that is due at ``now``, one claimed batch per transaction."""
+    result = TickResult()
+    while True:
+        async with sessions() as session, session.begin():
+            ids = list(
+                await session.scalars(
+                    claim(
+                        select(Case.id)
+                        .where(
+                            Case.next_action_at <= now,
+                            Case.status.in_([CaseStatus.OPEN, CaseStatus.PAUSED]),
+                        )
+                        .order_by(Case.next_action_at, Case.id)
+                        .limit(batch_size)
+                    )
+                )
+            )
+            if not ids:
+                return result
+            batch = list(
+                await session.scalars(
+                    select(Case)
+                    .where(Case.id.in_(ids))
+                    .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
+                    .order_by(Case.id)
+                )
+            )
+            recent = await _recent_reminders(session, [case.tenant_id for case in batch], now)
+            for case in batch:
+                decision = decide(state_of(case, recent.get(case.tenant_id, ())), policy, now)
+                await _apply(session, case, decision, available, letterhead, now, result)
+                result.cases += 1

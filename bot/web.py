@@ -1,0 +1,65 @@
+"""The aiohttp application: health, the sandbox, and (later) webhooks and the consultant UI."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from aiohttp import web
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from messaging.render import format_euros
+
+log = logging.getLogger(__name__)
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+@lru_cache(maxsize=1)
+def pages() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader("bot", "pages"), PackageLoader("messaging", "pages")]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["euros"] = format_euros
+    return env
+
+
+def render_page(name: str, status: int = 200, **context: Any) -> web.Response:
+    body = pages().get_template(name).render(**context)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        async with runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+    return web.json_response(
+        {"status": "ok", "database": "ok", "channels": sorted(runtime.channels)}
+    )
+
+
+async def index(request: web.Request) -> web.Response:
+    if request.app[RUNTIME].settings.sandbox:
+        raise web.HTTPFound("/sandbox")
+    return web.json_response({"service": "arrears-bot"})
+
+
+def build_app(runtime: Runtime) -> web.Application:
+    app = web.Application()
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    if runtime.settings.sandbox:
+        from messaging.sandbox_web import add_sandbox_routes
+
+        add_sandbox_routes(app)
+    return app

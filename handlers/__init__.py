@@ -1,0 +1,1 @@
+"""What reacts to events: tenant messages, delivery receipts, consultant actions."""

@@ -1,0 +1,200 @@
+"""A tenant's message: stored once, matched to a contact point, understood, answered.
+
+Nothing personal goes back to an address we cannot tie to exactly one tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence import CaseStatus
+from bot.intents import Intent, Reply, parse_reply
+from bot.policy import Policy
+from messaging.channels.base import InboundMessage
+from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.render import format_euros
+from messaging.routing import Reachable
+from storage import cases as case_ops
+from storage.db import SessionMaker
+from storage.models import Case, ContactPoint, Message
+from storage.sql import insert_ignoring_conflicts
+
+# Intent → (escalation reason or None, answer template).
+_ANSWERS: dict[Intent, tuple[str | None, str]] = {
+    Intent.HELP: ("help", "reply_help"),
+    Intent.PLAN: ("plan_request", "reply_plan_received"),
+    Intent.DISPUTE: ("dispute", "reply_received"),
+    Intent.CALLBACK: ("callback", "reply_received"),
+    Intent.QUESTION: ("question", "reply_received"),
+    Intent.UNKNOWN: ("unknown_reply", "reply_received"),
+    Intent.OBJECTION: ("objection", "reply_objection"),
+    Intent.PAID: (None, "reply_paid"),
+}
+_CRISIS_WORDS = ("ontruiming", "eviction", "zelfmoord", "suicide", "geen eten", "no food",
+                 "deurwaarder", "bailiff", "uit huis gezet")
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message_id: int | None  # None: a replay of a message already stored
+    matched: bool
+    intent: Intent | None = None
+    case_id: int | None = None
+
+
+async def _store(session: AsyncSession, inbound: InboundMessage, now: datetime) -> int | None:
+    result = await session.execute(
+        insert_ignoring_conflicts(session, Message)
+        .values(
+            direction="in", kind="reply", channel=inbound.channel, address=inbound.address,
+            body=inbound.text[:4000], status="received", provider_id=inbound.provider_id,
+            attempts=0, context={}, fallback_channels=[], respect_quiet_hours=False,
+            created_at=inbound.received_at or now,
+        )
+        .returning(Message.id)
+    )
+    return result.scalar_one_or_none()
+
+
+def _route(point: ContactPoint, verified: bool | None = None) -> Reachable:
+    return Reachable(point.id, point.channel, point.address,
+                     point.verified if verified is None else verified)
+
+
+async def handle_inbound(
+    sessions: SessionMaker,
+    inbound: InboundMessage,
+    *,
+    policy: Policy,
+    letterhead: Letterhead,
+    now: datetime,
+) -> InboundResult:
+    async with sessions() as session, session.begin():
+        message_id = await _store(session, inbound, now)
+        if message_id is None:
+            return InboundResult(None, matched=False)
+        message = await session.get_one(Message, message_id)
+        points = list(
+            await session.scalars(
+                select(ContactPoint)
+                .where(
+                    ContactPoint.channel == inbound.channel,
+                    ContactPoint.address == inbound.address,
+                    ContactPoint.retired_at.is_(None),
+                )
+                .options(selectinload(ContactPoint.tenant))
+            )
+        )
+        today = now.astimezone(policy.tz).date()
+        reply = parse_reply(inbound.text, today)
+        message.intent = reply.intent.value
+        if len({point.tenant_id for point in points}) != 1:
+            # Unknown, or shared by several tenants: a polite answer that reveals nothing.
+            await enqueue(
+                session,
+                route=Reachable(None, inbound.channel, inbound.address, verified=False),
+                template="reply_unknown_sender", language="nl",
+                context=tenant_context(letterhead, None, None), kind="reply", now=now,
+                respect_quiet_hours=False,
+            )
+            return InboundResult(message_id, matched=False, intent=reply.intent)
+        point = points[0]
+        tenant = point.tenant
+        point.last_inbound_at = now
+        message.tenant_id = tenant.id
+        message.contact_point_id = point.id
+        case = await session.scalar(
+            select(Case)
+            .where(Case.tenant_id == tenant.id)
+            .order_by((Case.status == CaseStatus.CLOSED).asc(), Case.opened_at.desc())
+            .limit(1)
+        )
+        if case is not None:
+            message.case_id = case.id
+        await _react(session, reply, inbound.text, point, case, letterhead, now, message_id)
+        return InboundResult(message_id, matched=True, intent=reply.intent,
+                             case_id=case.id if case else None)
+
+
+async def _react(
+    session: AsyncSession,
+    reply: Reply,
+    text: str,
+    point: ContactPoint,
+    case: Case | None,
+    letterhead: Letterhead,
+    now: datetime,
+    message_id: int,
+) -> None:
+    tenant = point.tenant
+    context: dict[str, Any] = tenant_context(
+        letterhead, tenant, case.balance_cents if case else None
+    )
+    answer = {"session": session, "language": tenant.language, "kind": "reply", "now": now,
+              "case_id": case.id if case else None, "tenant_id": tenant.id,
+              "respect_quiet_hours": False}
+    if reply.intent is Intent.STOP:
+        already = point.opted_out_at is not None
+        point.opted_out_at = point.opted_out_at or now
+        if case is not None:
+            case_ops.add_event(session, case.id, "opted_out", now, "tenant", channel=point.channel,
+                               message_id=message_id)
+        if not already:  # confirm once, on the channel they left
+            await enqueue(route=_route(point), template="optout_confirm", context=context,
+                          **answer)
+        return
+    if reply.intent is Intent.START:
+        was_out = point.opted_out_at is not None
+        point.opted_out_at = None
+        if case is not None:
+            case_ops.add_event(session, case.id, "opted_in", now, "tenant", channel=point.channel,
+                               message_id=message_id)
+        if was_out:
+            await enqueue(route=_route(point), template="optin_confirm", context=context,
+                          **answer)
+        return
+    if point.opted_out_at is not None:
+        # Writing to us again is consent to talk on this channel.
+        point.opted_out_at = None
+    if case is None:
+        await enqueue(route=_route(point), template="reply_received", context=context, **answer)
+        return
+    case.last_reply_at = now
+    case_ops.add_event(session, case.id, "reply_received", now, "tenant",
+                       intent=reply.intent.value, message_id=message_id,
+                       **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}))
+    reason, template = _answers(reply.intent, text)
+    if reply.amount_cents:
+        context["amount"] = format_euros(reply.amount_cents)
+    context["crisis"] = reason == "crisis"
+    if case.status != CaseStatus.CLOSED:
+        if reply.intent is Intent.PAID:
+            if case.status != CaseStatus.ESCALATED:
+                case_ops.pause(session, case, "paid", now)
+        elif reason is not None:
+            if reply.intent is Intent.OBJECTION:
+                # The municipal early signal must respect this (Wgs).
+                case_ops.add_event(session, case.id, "objection", now, "tenant",
+                                   message_id=message_id)
+            details: dict[str, Any] = {"message_id": message_id}
+            if reply.amount_cents:
+                details["amount_cents"] = reply.amount_cents
+            if reply.months:
+                details["months"] = reply.months
+            case_ops.escalate(session, case, reason, now, tenant.monthly_rent_cents, **details)
+    await enqueue(route=_route(point), template=template, context=context, **answer)
+
+
+def _answers(intent: Intent, text: str) -> tuple[str | None, str]:
+    reason, template = _ANSWERS.get(intent, ("unknown_reply", "reply_received"))
+    lowered = text.lower()
+    if any(word in lowered for word in _CRISIS_WORDS):
+        return "crisis", "reply_help"
+    return reason, template

@@ -1,0 +1,1 @@
+"""The world outside: channel adapters, message templates, the outbox and its dispatcher."""

@@ -1,0 +1,278 @@
+"""The dispatcher: claim queued messages, send them through their channel, record the outcome.
+
+Claiming and recording are short transactions; sending happens between them, outside any
+transaction, so a slow provider never holds a database lock. A message whose sender died
+mid-send is taken again once its lease runs out (at-least-once, like every provider API).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence import CaseStatus
+from bot.policy import Policy
+from bot.retry import MAX_ATTEMPTS, retry_delay
+from bot.sending_window import next_allowed
+from messaging.channels.base import (
+    ChannelAdapter,
+    OutboundMessage,
+    PermanentSendError,
+    SendError,
+    SendResult,
+    TransientSendError,
+)
+from messaging.outbox import enqueue
+from messaging.routing import Reachable, routes
+from storage import cases as case_ops
+from storage.db import SessionMaker
+from storage.models import Case, ContactPoint, Message, Tenant
+from storage.sql import claim
+
+# A contact point that failed this often in a row is not tried again.
+UNREACHABLE_AFTER_FAILURES = 3
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    fell_back: int = 0
+    deferred: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+Outcome = SendResult | SendError
+
+
+async def _claim(
+    sessions: SessionMaker, now: datetime, batch_size: int, lease: timedelta
+) -> list[Message]:
+    async with sessions() as session, session.begin():
+        ids = list(
+            await session.scalars(
+                claim(
+                    select(Message.id)
+                    .where(
+                        Message.direction == "out",
+                        or_(
+                            (Message.status == "queued") & (Message.next_attempt_at <= now),
+                            (Message.status == "sending") & (Message.claimed_until < now),
+                        ),
+                    )
+                    .order_by(Message.next_attempt_at, Message.id)
+                    .limit(batch_size)
+                )
+            )
+        )
+        if not ids:
+            return []
+        await session.execute(
+            update(Message)
+            .where(Message.id.in_(ids))
+            .values(status="sending", claimed_until=now + lease, attempts=Message.attempts + 1)
+        )
+        return list(
+            await session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
+        )
+
+
+async def _send(adapter: ChannelAdapter | None, message: Message) -> Outcome:
+    if adapter is None:
+        return PermanentSendError(f"channel {message.channel} is not configured")
+    try:
+        return await adapter.send(
+            OutboundMessage(
+                message_id=message.id,
+                channel=message.channel,
+                address=message.address,
+                body=message.body,
+                subject=message.subject,
+            )
+        )
+    except SendError as error:
+        return error
+    except Exception as error:  # an adapter bug must not lose the message: retry it
+        return TransientSendError(f"{type(error).__name__}: {error}"[:300])
+
+
+async def _fall_back(
+    session: AsyncSession,
+    message: Message,
+    case: Case | None,
+    available: Mapping[str, ChannelAdapter],
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    if case is None or message.kind == "reply":
+        return
+    tenant = case.tenant
+    points = [
+        Reachable(p.id, p.channel, p.address, p.verified)
+        for p in sorted(tenant.contact_points, key=lambda p: p.id)
+        if p.usable
+    ]
+    options = routes(message.fallback_channels, points, available.keys(), exclude={message.channel})
+    if not options:
+        if case.status in (CaseStatus.OPEN, CaseStatus.PAUSED) and message.kind == "reminder":
+            case_ops.escalate(
+                session, case, "unreachable", now, tenant.monthly_rent_cents,
+                message_id=message.id,
+            )
+        return
+    nxt = options[0]
+    base_key = message.idempotency_key or f"message:{message.id}"
+    new_id = await enqueue(
+        session,
+        route=nxt,
+        template=message.template or "reply_received",
+        language=message.language or tenant.language,
+        context=message.context,
+        kind=message.kind,
+        now=now,
+        case_id=case.id,
+        tenant_id=tenant.id,
+        stage=message.stage,
+        idempotency_key=f"{base_key.removesuffix(':first')}:{nxt.channel}",
+        fallback=[option.channel for option in options[1:]],
+        respect_quiet_hours=message.respect_quiet_hours,
+    )
+    if new_id is not None:
+        result.fell_back += 1
+        case_ops.add_event(
+            session, case.id, "fallback", now,
+            from_channel=message.channel, to_channel=nxt.channel,
+            message_id=message.id, new_message_id=new_id,
+        )
+
+
+async def _record(
+    sessions: SessionMaker,
+    outcomes: list[tuple[Message, Outcome]],
+    policy: Policy,
+    available: Mapping[str, ChannelAdapter],
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    async with sessions() as session, session.begin():
+        case_ids = {m.case_id for m, _ in outcomes if m.case_id is not None}
+        cases = {
+            case.id: case
+            for case in await session.scalars(
+                select(Case)
+                .where(Case.id.in_(case_ids))
+                .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
+            )
+        }
+        points: dict[int, ContactPoint] = {
+            p.id: p for case in cases.values() for p in case.tenant.contact_points
+        }
+        point_ids = {m.contact_point_id for m, _ in outcomes if m.contact_point_id is not None}
+        missing = point_ids - points.keys()
+        if missing:
+            for point in await session.scalars(
+                select(ContactPoint).where(ContactPoint.id.in_(missing))
+            ):
+                points[point.id] = point
+        messages = {
+            m.id: m
+            for m in await session.scalars(
+                select(Message).where(Message.id.in_([m.id for m, _ in outcomes]))
+            )
+        }
+        for claimed, outcome in outcomes:
+            message = messages[claimed.id]
+            case = cases.get(message.case_id) if message.case_id is not None else None
+            point = points.get(message.contact_point_id or -1)
+            attempt = {"message_id": message.id, "channel": message.channel,
+                       "attempt": message.attempts}
+            message.claimed_until = None
+            if isinstance(outcome, SendResult):
+                message.status = "sent"
+                message.provider_id = outcome.provider_id
+                message.sent_at = now
+                message.last_error = None
+                if point is not None:
+                    point.failures = 0
+                if case is not None:
+                    case.last_contact_at = now
+                    case_ops.add_event(session, case.id, "message_sent", now, **attempt)
+                result.sent += 1
+                result.by_channel[message.channel] = result.by_channel.get(message.channel, 0) + 1
+                continue
+            message.last_error = f"{outcome.code or ''} {outcome.detail}".strip()[:300]
+            if isinstance(outcome, TransientSendError) and message.attempts < MAX_ATTEMPTS:
+                retry_at = now + retry_delay(message.attempts, outcome.retry_after)
+                if message.respect_quiet_hours:
+                    retry_at = next_allowed(retry_at, policy.sending, policy.tz)
+                message.status = "queued"
+                message.next_attempt_at = retry_at
+                if case is not None:
+                    case_ops.add_event(
+                        session, case.id, "send_retry", now, **attempt,
+                        error=message.last_error, retry_at=retry_at.isoformat(),
+                    )
+                result.retried += 1
+                continue
+            message.status = "failed"
+            result.failed += 1
+            if point is not None:
+                point.failures += 1
+                unreachable = isinstance(outcome, PermanentSendError) and outcome.unreachable
+                if unreachable or point.failures >= UNREACHABLE_AFTER_FAILURES:
+                    point.unreachable_at = now
+            if case is not None:
+                case_ops.add_event(
+                    session, case.id, "send_failed", now, **attempt, error=message.last_error
+                )
+            await _fall_back(session, message, case, available, now, result)
+
+
+async def dispatch(
+    sessions: SessionMaker,
+    channels: Mapping[str, ChannelAdapter],
+    policy: Policy,
+    now: datetime,
+    *,
+    batch_size: int = 200,
+    lease: timedelta = timedelta(minutes=5),
+) -> DispatchResult:
+    """Send everything due at ``now``."""
+    result = DispatchResult()
+    while True:
+        claimed = await _claim(sessions, now, batch_size, lease)
+        if not claimed:
+            return result
+        ready: list[Message] = []
+        deferred: list[tuple[int, datetime]] = []
+        for message in claimed:
+            allowed = (
+                next_allowed(now, policy.sending, policy.tz)
+                if message.respect_quiet_hours
+                else now
+            )
+            if allowed > now:
+                deferred.append((message.id, allowed))
+            else:
+                ready.append(message)
+        if deferred:
+            async with sessions() as session, session.begin():
+                for message_id, allowed in deferred:
+                    await session.execute(
+                        update(Message)
+                        .where(Message.id == message_id)
+                        .values(
+                            status="queued", next_attempt_at=allowed, claimed_until=None,
+                            attempts=Message.attempts - 1,
+                        )
+                    )
+            result.deferred += len(deferred)
+        sent = await asyncio.gather(*(_send(channels.get(m.channel), m) for m in ready))
+        await _record(sessions, list(zip(ready, sent, strict=True)), policy, channels, now, result)

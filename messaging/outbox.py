@@ -1,0 +1,88 @@
+"""Writing messages into the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from messaging.render import format_euros, render
+from messaging.routing import Reachable
+from storage.models import Message, Tenant
+from storage.sql import insert_ignoring_conflicts
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who the tenant hears from."""
+
+    corporation: str
+    phone: str
+
+
+def tenant_context(
+    letterhead: Letterhead, tenant: Tenant | None, balance_cents: int | None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"corporation": letterhead.corporation, "phone": letterhead.phone}
+    if tenant is not None:
+        context["name"] = tenant.name
+        context["municipality"] = tenant.municipality
+    if balance_cents is not None:
+        context["balance"] = format_euros(balance_cents)
+    return context
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    route: Reachable,
+    template: str,
+    language: str,
+    context: dict[str, Any],
+    kind: str,
+    now: datetime,
+    case_id: int | None = None,
+    tenant_id: int | None = None,
+    stage: int | None = None,
+    idempotency_key: str | None = None,
+    fallback: list[str] | None = None,
+    respect_quiet_hours: bool = True,
+) -> int | None:
+    """Queue one message; None when its idempotency key was queued before."""
+    # Names and amounts only reach addresses that the corporation's records or the tenant
+    # proved to be theirs.
+    values = {**context, "show_details": route.verified}
+    if not route.verified:
+        values.pop("balance", None)
+        values["name"] = "huurder" if language != "en" else "tenant"
+    rendered = render(template, language, route.channel, values)
+    statement = (
+        insert_ignoring_conflicts(session, Message)
+        .values(
+            case_id=case_id,
+            tenant_id=tenant_id,
+            contact_point_id=route.contact_point_id,
+            direction="out",
+            kind=kind,
+            channel=route.channel,
+            address=route.address,
+            stage=stage,
+            template=template,
+            language=language,
+            context=context,
+            subject=rendered.subject,
+            body=rendered.body,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            fallback_channels=fallback or [],
+            respect_quiet_hours=respect_quiet_hours,
+            idempotency_key=idempotency_key,
+            created_at=now,
+        )
+        .returning(Message.id)
+    )
+    result = await session.execute(statement)
+    return result.scalar_one_or_none()

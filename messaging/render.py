@@ -1,0 +1,62 @@
+"""Tenant-facing texts come from templates in messaging/templates/<language>/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+
+LANGUAGES = ("nl", "en")
+CHANNEL_LABELS = {
+    "nl": {"sms": "sms", "whatsapp": "WhatsApp", "telegram": "Telegram", "email": "e-mail"},
+    "en": {"sms": "text message", "whatsapp": "WhatsApp", "telegram": "Telegram", "email": "email"},
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    subject: str | None
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # Plain text for phones, not HTML: autoescape would turn "€" and "&" into entities.
+    return Environment(  # noqa: S701
+        loader=PackageLoader("messaging", "templates"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+    )
+
+
+def format_euros(cents: int) -> str:
+    """Dutch notation: € 1.234,56."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}€ {euros:,}".replace(",", ".") + f",{rest:02d}"
+
+
+def render(template: str, language: str, channel: str, context: dict[str, Any]) -> Rendered:
+    lang = language if language in LANGUAGES else "nl"
+    env = _environment()
+    values = {
+        "menu": False,
+        "show_details": False,
+        "municipality": None,
+        **context,
+        "channel": channel,
+        "channel_label": CHANNEL_LABELS[lang].get(channel, channel),
+    }
+    body = env.get_template(f"{lang}/{template}.txt.j2").render(values)
+    body = "\n".join(line.rstrip() for line in body.strip().splitlines())
+    subject = None
+    if channel == "email":
+        try:
+            subject_template = env.get_template(f"{lang}/{template}.subject.j2")
+        except TemplateNotFound:
+            subject_template = env.get_template(f"{lang}/default.subject.j2")
+        subject = subject_template.render(values).strip()
+    return Rendered(body, subject)

@@ -1,0 +1,35 @@
+"""Which of a tenant's contact points a message goes to: a pure choice."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reachable:
+    contact_point_id: int | None  # None: an address we do not know
+    channel: str
+    address: str
+    verified: bool
+
+
+def routes(
+    preference: Sequence[str],
+    contact_points: Iterable[Reachable],
+    available: Collection[str],
+    exclude: Collection[str] = (),
+) -> list[Reachable]:
+    """The tenant's usable contact points in order of preference, one per channel.
+
+    Only verified contact points qualify: a reminder reveals that a debt exists.
+    """
+    by_channel: dict[str, Reachable] = {}
+    for point in contact_points:
+        if point.verified and point.channel not in by_channel:
+            by_channel[point.channel] = point
+    return [
+        by_channel[channel]
+        for channel in preference
+        if channel in by_channel and channel in available and channel not in exclude
+    ]

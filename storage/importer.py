@@ -1,0 +1,317 @@
+"""Applying an arrears list: one file, one transaction; the same file twice changes nothing.
+
+A new positive balance opens a case on day one; a balance of zero or less closes the open
+case and thanks the tenant; every change is a case event. Tenants absent from the file are
+left alone: a partial export must not close anyone's case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cadence import CaseStatus, first_action_at
+from bot.policy import Policy
+from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.routing import Reachable, routes
+from storage.arrears_file import ArrearsFile, ArrearsRow
+from storage.db import SessionMaker
+from storage.models import (
+    ArrearsSnapshot,
+    Case,
+    CaseEvent,
+    ContactPoint,
+    ImportBatch,
+    PaymentPlan,
+    Tenant,
+)
+
+T = TypeVar("T")
+_CHUNK = 5000  # keeps IN lists and parameter counts well inside both backends' limits
+_TENANT_FIELDS = (
+    "name", "language", "monthly_rent_cents", "postcode", "house_number", "house_number_suffix",
+    "city", "municipality", "administrator", "debt_assistance",
+)
+NOTICE_CHANNELS = ("whatsapp", "sms", "telegram", "email")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    batch_id: int
+    rows: int
+    tenants_created: int
+    opened: int
+    updated: int
+    closed: int
+    already_imported: bool = False
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _wanted_points(row: ArrearsRow) -> set[tuple[str, str]]:
+    wanted = set()
+    if row.phone:
+        wanted |= {("sms", row.phone), ("whatsapp", row.phone)}
+    if row.email:
+        wanted.add(("email", row.email))
+    return wanted
+
+
+async def _load_tenants(session: AsyncSession, refs: list[str]) -> dict[str, Tenant]:
+    found: dict[str, Tenant] = {}
+    for chunk in _chunks(refs):
+        for tenant in await session.scalars(select(Tenant).where(Tenant.external_ref.in_(chunk))):
+            found[tenant.external_ref] = tenant
+    return found
+
+
+async def _by_tenant(session: AsyncSession, model: Any, tenant_ids: list[int], *where: Any) -> list[Any]:
+    found: list[Any] = []
+    for chunk in _chunks(tenant_ids):
+        found.extend(await session.scalars(select(model).where(model.tenant_id.in_(chunk), *where)))
+    return found
+
+
+async def _insert_many(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    ids: list[int] = []
+    for chunk in _chunks(rows):
+        result = await session.scalars(
+            insert(model).returning(model.id, sort_by_parameter_order=True), list(chunk)
+        )
+        ids.extend(result)
+    return ids
+
+
+async def _sync_tenants(
+    session: AsyncSession, rows: list[ArrearsRow], now: datetime
+) -> tuple[dict[str, int], int]:
+    existing = await _load_tenants(session, [row.tenant_ref for row in rows])
+    new_rows = [row for row in rows if row.tenant_ref not in existing]
+    new_ids = await _insert_many(
+        session,
+        Tenant,
+        [
+            {"external_ref": row.tenant_ref, "created_at": now, "updated_at": now,
+             **{name: getattr(row, name) for name in _TENANT_FIELDS}}
+            for row in new_rows
+        ],
+    )
+    changed = []
+    for row in rows:
+        tenant = existing.get(row.tenant_ref)
+        if tenant is None:
+            continue
+        values = {name: getattr(row, name) for name in _TENANT_FIELDS}
+        if any(getattr(tenant, name) != value for name, value in values.items()):
+            changed.append({"id": tenant.id, "updated_at": now, **values})
+    for chunk in _chunks(changed):
+        await session.execute(update(Tenant), list(chunk))
+    ids = {ref: tenant.id for ref, tenant in existing.items()}
+    ids.update({row.tenant_ref: id_ for row, id_ in zip(new_rows, new_ids, strict=True)})
+    return ids, len(new_rows)
+
+
+async def _sync_contact_points(
+    session: AsyncSession, rows: list[ArrearsRow], tenant_ids: dict[str, int], now: datetime
+) -> dict[int, list[ContactPoint]]:
+    points = await _by_tenant(session, ContactPoint, list(tenant_ids.values()))
+    by_tenant: dict[int, list[ContactPoint]] = {}
+    for point in points:
+        by_tenant.setdefault(point.tenant_id, []).append(point)
+    to_insert: list[dict[str, Any]] = []
+    for row in rows:
+        tenant_id = tenant_ids[row.tenant_ref]
+        wanted = _wanted_points(row)
+        have = {(p.channel, p.address): p for p in by_tenant.get(tenant_id, [])}
+        for key in sorted(wanted - have.keys()):
+            to_insert.append({
+                "tenant_id": tenant_id, "channel": key[0], "address": key[1], "source": "import",
+                "verified": True, "failures": 0, "created_at": now,
+            })
+        for key, point in have.items():
+            if point.source != "import":
+                continue
+            # A number gone from the records may belong to someone else now.
+            if key not in wanted and point.retired_at is None:
+                point.retired_at = now
+            elif key in wanted and point.retired_at is not None:
+                point.retired_at = None
+    if to_insert:
+        await _insert_many(session, ContactPoint, to_insert)
+        touched = sorted({values["tenant_id"] for values in to_insert})
+        for tenant_id in touched:
+            by_tenant[tenant_id] = []
+        for point in await _by_tenant(session, ContactPoint, touched):
+            by_tenant[point.tenant_id].append(point)
+    return by_tenant
+
+
+async def _sync_snapshots(
+    session: AsyncSession, rows: list[ArrearsRow], tenant_ids: dict[str, int], batch_id: int
+) -> None:
+    existing = {
+        (snap.tenant_id, snap.as_of): snap
+        for snap in await _by_tenant(session, ArrearsSnapshot, list(tenant_ids.values()))
+        if snap.as_of in {row.as_of for row in rows}
+    }
+    new = []
+    for row in rows:
+        key = (tenant_ids[row.tenant_ref], row.as_of)
+        snap = existing.get(key)
+        if snap is None:
+            new.append({"tenant_id": key[0], "as_of": row.as_of, "batch_id": batch_id,
+                        "balance_cents": row.balance_cents})
+        elif snap.balance_cents != row.balance_cents:
+            snap.balance_cents = row.balance_cents
+            snap.batch_id = batch_id
+    if new:
+        await _insert_many(session, ArrearsSnapshot, new)
+
+
+def _reachable(points: Iterable[ContactPoint]) -> list[Reachable]:
+    return [
+        Reachable(p.id, p.channel, p.address, p.verified)
+        for p in sorted(points, key=lambda p: p.id)
+        if p.usable
+    ]
+
+
+async def _sync_cases(
+    session: AsyncSession,
+    rows: list[ArrearsRow],
+    tenant_ids: dict[str, int],
+    points: dict[int, list[ContactPoint]],
+    policy: Policy,
+    letterhead: Letterhead,
+    available: Collection[str],
+    now: datetime,
+) -> tuple[int, int, int]:
+    open_cases = {
+        case.tenant_id: case
+        for case in await _by_tenant(
+            session, Case, list(tenant_ids.values()), Case.status != CaseStatus.CLOSED
+        )
+    }
+    active_plans = {
+        plan.case_id: plan
+        for plan in await session.scalars(
+            select(PaymentPlan).where(
+                PaymentPlan.status == "active",
+                PaymentPlan.case_id.in_([case.id for case in open_cases.values()]),
+            )
+        )
+    } if open_cases else {}
+    events: list[dict[str, Any]] = []
+    new_cases: list[dict[str, Any]] = []
+    first_at = first_action_at(now, policy)
+    opened = updated = closed = 0
+
+    def event(case_id: int, kind: str, **data: Any) -> None:
+        events.append({"case_id": case_id, "at": now, "actor": "import", "kind": kind, "data": data})
+
+    for row in rows:
+        tenant_id = tenant_ids[row.tenant_ref]
+        case = open_cases.get(tenant_id)
+        if case is None:
+            if row.balance_cents > 0:
+                new_cases.append({
+                    "tenant_id": tenant_id, "status": CaseStatus.OPEN, "stage": 0,
+                    "balance_cents": row.balance_cents, "arrears_since": row.as_of,
+                    "opened_at": now, "next_action_at": first_at, "version": 1,
+                })
+            continue
+        if row.balance_cents <= 0:
+            case.status = CaseStatus.CLOSED
+            case.closed_at = now
+            case.close_reason = "paid"
+            case.next_action_at = None
+            case.version += 1
+            event(case.id, "balance_changed", previous_cents=case.balance_cents,
+                  balance_cents=row.balance_cents, as_of=row.as_of.isoformat())
+            event(case.id, "closed", reason="paid")
+            case.balance_cents = row.balance_cents
+            plan = active_plans.get(case.id)
+            if plan is not None:
+                plan.status = "completed"
+                event(case.id, "plan_completed", plan_id=plan.id)
+            options = routes(NOTICE_CHANNELS, _reachable(points.get(tenant_id, [])), available)
+            if options:
+                tenant = (await session.get_one(Tenant, tenant_id))
+                await enqueue(
+                    session, route=options[0], template="thanks_cleared",
+                    language=tenant.language,
+                    context=tenant_context(letterhead, tenant, None), kind="notice", now=now,
+                    case_id=case.id, tenant_id=tenant_id,
+                    idempotency_key=f"case:{case.id}:thanks", respect_quiet_hours=True,
+                    fallback=[option.channel for option in options[1:]],
+                )
+            closed += 1
+            continue
+        changed = row.balance_cents != case.balance_cents
+        if changed:
+            event(case.id, "balance_changed", previous_cents=case.balance_cents,
+                  balance_cents=row.balance_cents, as_of=row.as_of.isoformat())
+            plan = active_plans.get(case.id)
+            if plan is not None and row.balance_cents > case.balance_cents:
+                plan.status = "broken"
+                event(case.id, "plan_broken", plan_id=plan.id)
+            case.balance_cents = row.balance_cents
+            case.version += 1
+            updated += 1
+        if case.status == CaseStatus.PAUSED and case.pause_reason == "paid":
+            # "I paid" holds the reminders until the next list; this is it.
+            case.status = CaseStatus.OPEN
+            case.pause_reason = None
+            case.next_action_at = now
+            case.version += 1
+            event(case.id, "resumed", reason="balance still open after tenant said paid")
+            if not changed:
+                updated += 1
+    if new_cases:
+        case_ids = await _insert_many(session, Case, new_cases)
+        for case_id, values in zip(case_ids, new_cases, strict=True):
+            event(case_id, "opened", balance_cents=values["balance_cents"],
+                  arrears_since=values["arrears_since"].isoformat())
+        opened = len(case_ids)
+    for chunk in _chunks(events):
+        await session.execute(insert(CaseEvent), list(chunk))
+    return opened, updated, closed
+
+
+async def import_arrears(
+    sessions: SessionMaker,
+    parsed: ArrearsFile,
+    *,
+    filename: str,
+    policy: Policy,
+    letterhead: Letterhead,
+    available: Collection[str],
+    now: datetime,
+) -> ImportSummary:
+    async with sessions() as session, session.begin():
+        previous = await session.scalar(
+            select(ImportBatch).where(ImportBatch.sha256 == parsed.sha256)
+        )
+        if previous is not None:
+            return ImportSummary(previous.id, previous.rows, 0, 0, 0, 0, already_imported=True)
+        batch = ImportBatch(sha256=parsed.sha256, filename=filename[:300], rows=len(parsed.rows),
+                            opened=0, updated=0, closed=0, imported_at=now)
+        session.add(batch)
+        await session.flush()
+        rows = parsed.rows
+        tenant_ids, created = await _sync_tenants(session, rows, now)
+        points = await _sync_contact_points(session, rows, tenant_ids, now)
+        await _sync_snapshots(session, rows, tenant_ids, batch.id)
+        opened, updated, closed = await _sync_cases(
+            session, rows, tenant_ids, points, policy, letterhead, available, now
+        )
+        batch.opened, batch.updated, batch.closed = opened, updated, closed
+        return ImportSummary(batch.id, len(rows), created, opened, updated, closed)

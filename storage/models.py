@@ -1,0 +1,223 @@
+"""The tables. Money is integer cents; times are aware UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    monthly_rent_cents: Mapped[int] = mapped_column(BigInteger)
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    house_number: Mapped[str | None] = mapped_column(String(16))
+    house_number_suffix: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    administrator: Mapped[str | None] = mapped_column(String(200))  # bewindvoerder
+    debt_assistance: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    contact_points: Mapped[list[ContactPoint]] = relationship(back_populates="tenant")
+
+
+class ContactPoint(Base):
+    __tablename__ = "contact_points"
+    __table_args__ = (UniqueConstraint("tenant_id", "channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    # "import": from the corporation's records; "linked": proven by the tenant (deep link).
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    unreachable_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]  # no longer in the corporation's records
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_inbound_at: Mapped[datetime | None]  # the WhatsApp 24-hour window needs it
+    created_at: Mapped[datetime]
+
+    tenant: Mapped[Tenant] = relationship(back_populates="contact_points")
+
+    @property
+    def usable(self) -> bool:
+        return self.opted_out_at is None and self.unreachable_at is None and self.retired_at is None
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="consultant")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_due", "next_action_at"),
+        Index("ix_cases_tenant_status", "tenant_id", "status"),
+        Index("ix_cases_queue", "status", "escalation_priority"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    stage: Mapped[int] = mapped_column(Integer, default=0)
+    balance_cents: Mapped[int] = mapped_column(BigInteger)
+    arrears_since: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    next_action_at: Mapped[datetime | None]
+    last_stage_at: Mapped[datetime | None]
+    last_contact_at: Mapped[datetime | None]
+    last_reply_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    escalation_reason: Mapped[str | None] = mapped_column(String(32))
+    escalation_priority: Mapped[int | None] = mapped_column(Integer)
+    escalated_at: Mapped[datetime | None]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped by every change; consultants' edits check it (optimistic locking).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    tenant: Mapped[Tenant] = relationship()
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id"),
+        Index("ix_messages_outbox", "status", "next_attempt_at"),
+        Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    contact_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="SET NULL")
+    )
+    direction: Mapped[str] = mapped_column(String(3))  # "out" | "in"
+    # out: "reminder" (counts for the weekly limit), "reply", "notice"; in: "reply".
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    stage: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # out: queued → sending → sent → delivered | failed; in: received.
+    status: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    fallback_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Quiet hours bind reminders and notices, not answers to a tenant who just wrote.
+    respect_quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    intent: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class CaseEvent(Base):
+    """The append-only record of a case: every attempt, reply and decision."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))  # "system", "import", "tenant", a username
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # proposed, active, broken, completed, rejected
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # per instalment
+    months: Mapped[int] = mapped_column(Integer)
+    first_due: Mapped[date] = mapped_column(Date)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))  # "tenant", "consultant"
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    rows: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime]
+
+
+class ArrearsSnapshot(Base):
+    __tablename__ = "arrears_snapshots"
+    __table_args__ = (UniqueConstraint("tenant_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
+    as_of: Mapped[date] = mapped_column(Date)
+    balance_cents: Mapped[int] = mapped_column(BigInteger)

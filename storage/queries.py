@@ -1,0 +1,66 @@
+"""Read queries shared by the CLI and the web pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cadence import CaseStatus
+from storage.models import Case, Message, Tenant
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    case_id: int
+    tenant_ref: str
+    tenant_name: str
+    municipality: str | None
+    reason: str
+    priority: int
+    escalated_at: datetime
+    balance_cents: int
+    assignee_id: int | None
+
+
+async def consultant_queue(session: AsyncSession, limit: int = 500) -> list[QueueEntry]:
+    """Escalated cases, most urgent first, then the longest waiting."""
+    rows = await session.execute(
+        select(Case, Tenant)
+        .join(Tenant, Case.tenant_id == Tenant.id)
+        .where(Case.status == CaseStatus.ESCALATED)
+        .order_by(Case.escalation_priority.desc(), Case.escalated_at.asc(), Case.id)
+        .limit(limit)
+    )
+    return [
+        QueueEntry(
+            case_id=case.id,
+            tenant_ref=tenant.external_ref,
+            tenant_name=tenant.name,
+            municipality=tenant.municipality,
+            reason=case.escalation_reason or "",
+            priority=case.escalation_priority or 0,
+            escalated_at=case.escalated_at or case.opened_at,
+            balance_cents=case.balance_cents,
+            assignee_id=case.assignee_id,
+        )
+        for case, tenant in rows
+    ]
+
+
+async def case_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
+    return {status: count for status, count in rows}
+
+
+async def outbox_backlog(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Message).where(
+                Message.direction == "out", Message.status.in_(["queued", "sending"])
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,22 @@
+"""Statements that differ per backend, kept in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_ignoring_conflicts(session: AsyncSession, model: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the session's backend."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
+
+
+def claim(statement: Select[Any]) -> Select[Any]:
+    """Lock the selected rows so another worker skips them (PostgreSQL). SQLite drops the
+    clause; there every transaction starts with BEGIN IMMEDIATE (storage.db) instead."""
+    return statement.with_for_update(skip_locked=True)
