@@ -27,8 +27,11 @@ from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.queries import consultant_queue
 
-app = typer.Typer(help="arrears-bot: reach tenants in rent arrears early and kindly.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="arrears-bot: reach tenants in rent arrears early and kindly.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -81,8 +84,10 @@ def serve() -> None:
         application.on_startup.append(started)
         application.on_cleanup.append(stopped)
         if settings.sandbox and settings.host not in ("127.0.0.1", "localhost", "::1"):
-            logging.warning("sandbox is on while listening on %s; set ARREARS_SANDBOX=false "
-                            "in production", settings.host)
+            logging.warning(
+                "sandbox is on while listening on %s; set ARREARS_SANDBOX=false in production",
+                settings.host,
+            )
         print(f"arrears-bot listening on http://{settings.host}:{settings.port}/")
         await _serve_app(application, settings.host, settings.port)
 
@@ -115,9 +120,10 @@ def import_file(
     settings = _settings()
 
     async def main() -> int:
+        data = file.read_bytes()
         runtime = await Runtime.start(settings)
         try:
-            summary = await runtime.import_file(file)
+            summary = await runtime.import_data(data, file.name)
         except ArrearsFileError as error:
             typer.echo(f"{file}: rejected, nothing was changed. Fix these lines:", err=True)
             for problem in error.errors:
@@ -168,8 +174,10 @@ def queue() -> None:
         if not entries:
             typer.echo("The queue is empty.")
             return
-        typer.echo(f"{'case':>6}  {'prio':>4}  {'reason':<14} {'waiting since':<17} "
-                   f"{'balance':>12}  tenant")
+        typer.echo(
+            f"{'case':>6}  {'prio':>4}  {'reason':<14} {'waiting since':<17} "
+            f"{'balance':>12}  tenant"
+        )
         for entry in entries:
             typer.echo(
                 f"{entry.case_id:>6}  {entry.priority:>4}  {entry.reason:<14} "
@@ -189,10 +197,12 @@ def parse(
     for line in sys.stdin:
         reply = parse_reply(line.rstrip("\r\n"), day)
         data = reply.as_json()
-        typer.echo(json.dumps(
-            {key: data[key] for key in ("intent", "amount_cents", "months", "pay_date")},
-            ensure_ascii=False,
-        ))
+        typer.echo(
+            json.dumps(
+                {key: data[key] for key in ("intent", "amount_cents", "months", "pay_date")},
+                ensure_ascii=False,
+            )
+        )
 
 
 @app.command()
@@ -202,7 +212,9 @@ def demo(
     seed: Annotated[int, typer.Option()] = 7,
     start: Annotated[str, typer.Option(help="First simulated day.")] = "2026-12-01",
     day_seconds: Annotated[float | None, typer.Option(help="Real seconds per day (live).")] = None,
-    database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path("arrears-demo.db"),
+    database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path(
+        "arrears-demo.db"
+    ),
 ) -> None:
     """Simulated tenants on the sandbox, a fast clock, the web page on 127.0.0.1."""
     from bot.demo import Simulation, demo_rows, demo_start, not_on_whatsapp, summarise
@@ -211,16 +223,21 @@ def demo(
     base = _settings()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    settings = base.model_copy(update={
-        "database_url": f"sqlite+aiosqlite:///{database}", "sandbox": True, "policy_file": None,
-    })
+    settings = base.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{database}",
+            "sandbox": True,
+            "policy_file": None,
+        }
+    )
     first_day = date.fromisoformat(start)
 
     async def prepare(clock: ManualClock | FastClock) -> tuple[Runtime, Simulation]:
         rows = demo_rows()
         sandbox = SandboxChannel()
-        runtime = await Runtime.start(settings, clock=clock,
-                                      channels=dict.fromkeys(CHANNELS, sandbox))
+        runtime = await Runtime.start(
+            settings, clock=clock, channels=dict.fromkeys(CHANNELS, sandbox)
+        )
         simulation = Simulation(runtime, rows, seed)
         sandbox.failure_rules.append(not_on_whatsapp(simulation.no_whatsapp))
         return runtime, simulation
@@ -236,18 +253,22 @@ def demo(
             summary = await summarise(runtime)
         finally:
             await runtime.close()
-        typer.echo(f"Demo: {len(simulation.tenants)} tenants, {days} days from {first_day}, "
-                   f"seed {seed}\n")
+        typer.echo(
+            f"Demo: {len(simulation.tenants)} tenants, {days} days from {first_day}, seed {seed}\n"
+        )
         typer.echo(summary.table())
-        typer.echo(f"\nDatabase kept in {database}: try ARREARS_DATABASE_URL="
-                   f"sqlite+aiosqlite:///{database} arrears-bot queue")
+        typer.echo(
+            f"\nDatabase kept in {database}: try ARREARS_DATABASE_URL="
+            f"sqlite+aiosqlite:///{database} arrears-bot queue"
+        )
 
     async def run_live() -> None:
         per_day = day_seconds or settings.demo_day_seconds
         clock = FastClock(demo_start(first_day, load_policy().tz), speed=86400 / per_day)
         runtime, simulation = await prepare(clock)
-        scheduler = build_scheduler(runtime, tick=lambda: simulation.step(clock.now()),
-                                    dispatch=runtime.dispatch)
+        scheduler = build_scheduler(
+            runtime, tick=lambda: simulation.step(clock.now()), dispatch=runtime.dispatch
+        )
         scheduler.reschedule_job("tick", trigger="interval", seconds=min(1.0, per_day / 48))
         application = build_app(runtime)
 

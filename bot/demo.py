@@ -35,8 +35,11 @@ PERSONAS: tuple[tuple[str, int], ...] = (
     ("stops", 4),  # sends STOP on the channel that reached them
 )
 HELP_TEXTS = ("hulp", "2", "Ik heb hulp nodig, ik ben mijn baan kwijt", "I need help please")
-PLAN_TEXTS = ("Ik kan {amount} euro per maand betalen", "1 - {amount} per maand?",
-              "Can I pay {amount} euro a month?")
+PLAN_TEXTS = (
+    "Ik kan {amount} euro per maand betalen",
+    "1 - {amount} per maand?",
+    "Can I pay {amount} euro a month?",
+)
 
 
 def demo_rows() -> list[ArrearsRow]:
@@ -64,19 +67,19 @@ def not_on_whatsapp(addresses: set[str]) -> Callable[[OutboundMessage], SendErro
 class Simulation:
     def __init__(self, runtime: Runtime, rows: list[ArrearsRow], seed: int) -> None:
         self.runtime = runtime
-        self.random = Random(seed)
+        self.random = Random(seed)  # noqa: S311 - a seeded simulation, not a secret
         names, weights = zip(*PERSONAS, strict=True)
         self.tenants = {
-            row.tenant_ref: SimTenant(row, self.random.choices(names, weights)[0], row.balance_cents)
+            row.tenant_ref: SimTenant(
+                row, self.random.choices(names, weights)[0], row.balance_cents
+            )
             for row in rows
         }
         self.by_address = {
             row.phone or row.email: row.tenant_ref for row in rows if row.phone or row.email
         }
         # Some phones are not on WhatsApp: the dispatcher falls back to SMS for them.
-        self.no_whatsapp = {
-            row.phone for row in rows if row.phone and self.random.random() < 0.15
-        }
+        self.no_whatsapp = {row.phone for row in rows if row.phone and self.random.random() < 0.15}
         self._agenda: list[tuple[datetime, int, Callable[[datetime], Awaitable[None]]]] = []
         self._order = itertools.count()
         self._last_seen = 0
@@ -98,23 +101,35 @@ class Simulation:
         await self.observe(now)
 
     async def daily_import(self, today: date, now: datetime) -> None:
-        rows = [replace(t.row, balance_cents=t.balance_cents, as_of=today)
-                for t in self.tenants.values()]
+        rows = [
+            replace(t.row, balance_cents=t.balance_cents, as_of=today)
+            for t in self.tenants.values()
+        ]
         digest = hashlib.sha256(repr(rows).encode()).hexdigest()
         await import_arrears(
-            self.runtime.sessions, ArrearsFile(rows, digest), filename=f"demo-{today}.csv",
-            policy=self.runtime.policy, letterhead=self.runtime.letterhead,
-            available=self.runtime.channels.keys(), now=now,
+            self.runtime.sessions,
+            ArrearsFile(rows, digest),
+            filename=f"demo-{today}.csv",
+            policy=self.runtime.policy,
+            letterhead=self.runtime.letterhead,
+            available=self.runtime.channels.keys(),
+            now=now,
         )
 
     async def observe(self, now: datetime) -> None:
         async with self.runtime.sessions() as session:
-            sent = list(await session.execute(
-                select(Message.id, Message.channel, Message.address, Message.stage)
-                .where(Message.id > self._last_seen, Message.direction == "out",
-                       Message.kind == "reminder", Message.status == "sent")
-                .order_by(Message.id)
-            ))
+            sent = list(
+                await session.execute(
+                    select(Message.id, Message.channel, Message.address, Message.stage)
+                    .where(
+                        Message.id > self._last_seen,
+                        Message.direction == "out",
+                        Message.kind == "reminder",
+                        Message.status == "sent",
+                    )
+                    .order_by(Message.id)
+                )
+            )
         for message_id, channel, address, stage in sent:
             self._last_seen = max(self._last_seen, message_id)
             ref = self.by_address.get(address)
@@ -125,17 +140,25 @@ class Simulation:
     def _hours(self, low: float, high: float) -> timedelta:
         return timedelta(hours=self.random.uniform(low, high))
 
-    def react(self, tenant: SimTenant, channel: str, address: str, stage: int, now: datetime) -> None:
+    def react(
+        self, tenant: SimTenant, channel: str, address: str, stage: int, now: datetime
+    ) -> None:
         if stage in tenant.reacted:
             return
         tenant.reacted.add(stage)
 
         def say(text: str) -> Callable[[datetime], Awaitable[None]]:
             async def send(at: datetime) -> None:
-                await self.runtime.receive(InboundMessage(
-                    channel=channel, address=address, text=text,
-                    provider_id=f"sim-{next(self._order)}", received_at=at,
-                ))
+                await self.runtime.receive(
+                    InboundMessage(
+                        channel=channel,
+                        address=address,
+                        text=text,
+                        provider_id=f"sim-{next(self._order)}",
+                        received_at=at,
+                    )
+                )
+
             return send
 
         async def pay(_: datetime) -> None:
@@ -172,12 +195,16 @@ class Summary:
 
     def table(self) -> str:
         lines = ["Reminders sent, by stage and channel"]
-        lines += [f"  {stage:<12} {channel:<10} {count:>4}" for stage, channel, count in self.reminders]
+        lines += [
+            f"  {stage:<12} {channel:<10} {count:>4}" for stage, channel, count in self.reminders
+        ]
         lines.append("Replies, by what the bot understood")
         lines += [f"  {intent:<23} {count:>4}" for intent, count in self.replies]
         lines.append("Cases")
         lines.append(f"  paid (closed)           {self.paid:>4}")
-        lines.append(f"  in plan (proposed)      {dict(self.escalations).get('plan_request', 0):>4}")
+        lines.append(
+            f"  in plan (proposed)      {dict(self.escalations).get('plan_request', 0):>4}"
+        )
         lines.append(f"  paused (said paid)      {self.statuses.get('paused', 0):>4}")
         lines.append(f"  still in the cadence    {self.statuses.get('open', 0):>4}")
         lines.append(f"  escalated               {self.statuses.get('escalated', 0):>4}")
@@ -191,20 +218,26 @@ async def summarise(runtime: Runtime) -> Summary:
     async with runtime.sessions() as session:
         reminders = await session.execute(
             select(Message.stage, Message.channel, func.count())
-            .where(Message.direction == "out", Message.kind == "reminder",
-                   Message.status.in_(["sent", "delivered"]))
+            .where(
+                Message.direction == "out",
+                Message.kind == "reminder",
+                Message.status.in_(["sent", "delivered"]),
+            )
             .group_by(Message.stage, Message.channel)
             .order_by(Message.stage, Message.channel)
         )
         replies = await session.execute(
-            select(Message.intent, func.count()).where(Message.direction == "in")
-            .group_by(Message.intent).order_by(func.count().desc())
+            select(Message.intent, func.count())
+            .where(Message.direction == "in")
+            .group_by(Message.intent)
+            .order_by(func.count().desc())
         )
         statuses = await session.execute(select(Case.status, func.count()).group_by(Case.status))
         escalations = await session.execute(
             select(Case.escalation_reason, func.count())
             .where(Case.escalation_reason.is_not(None))
-            .group_by(Case.escalation_reason).order_by(func.count().desc())
+            .group_by(Case.escalation_reason)
+            .order_by(func.count().desc())
         )
         paid = await session.scalar(
             select(func.count()).select_from(Case).where(Case.close_reason == "paid")
@@ -213,10 +246,10 @@ async def summarise(runtime: Runtime) -> Summary:
             select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "fallback")
         )
     return Summary(
-        reminders=[(stage_names.get(s, str(s)), c, n) for s, c, n in reminders],
+        reminders=[(stage_names.get(s or 0, str(s)), c, n) for s, c, n in reminders],
         replies=[(intent or "?", n) for intent, n in replies],
         statuses={status: n for status, n in statuses},
-        escalations=[(reason, n) for reason, n in escalations],
+        escalations=[(reason or "?", n) for reason, n in escalations],
         paid=paid or 0,
         fallbacks=fallbacks or 0,
     )

@@ -43,7 +43,16 @@ class Reply:
 
 
 _MENU = {"1": Intent.PLAN, "2": Intent.HELP, "3": Intent.PAID}
-_STOP_WORDS = {"stop", "stoppen", "afmelden", "unsubscribe", "uitschrijven", "cancel", "end", "quit"}
+_STOP_WORDS = {
+    "stop",
+    "stoppen",
+    "afmelden",
+    "unsubscribe",
+    "uitschrijven",
+    "cancel",
+    "end",
+    "quit",
+}
 _START_WORDS = {"start", "aanmelden", "unstop", "subscribe"}
 
 # Ordered: the first intent whose phrase appears wins, so the stronger signals come first.
@@ -51,60 +60,154 @@ _PHRASES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
     (
         Intent.OBJECTION,
         (
-            "bezwaar", "niet doorgeven", "niet naar de gemeente", "geen melding", "object",
-            "do not share", "don't share", "dont share", "not pass", "niet delen",
+            "bezwaar",
+            "niet doorgeven",
+            "niet naar de gemeente",
+            "geen melding",
+            "object",
+            "do not share",
+            "don't share",
+            "dont share",
+            "not pass",
+            "niet delen",
         ),
     ),
     (
         Intent.HELP,
         (
-            "hulp", "help", "schuldhulp", "schulden", "bewindvoerder", "bewind", "ontslag",
-            "werkloos", "ziek", "overleden", "begrafenis", "geen geld", "no money", "debt",
-            "lost my job", "sick", "ill", "died", "administrator", "budgetcoach", "crisis",
-            "ontruiming", "eviction", "zelfmoord", "suicide", "geen eten", "no food",
+            "hulp",
+            "help",
+            "schuldhulp",
+            "schulden",
+            "bewindvoerder",
+            "bewind",
+            "ontslag",
+            "werkloos",
+            "ziek",
+            "overleden",
+            "begrafenis",
+            "geen geld",
+            "no money",
+            "debt",
+            "lost my job",
+            "sick",
+            "ill",
+            "died",
+            "administrator",
+            "budgetcoach",
+            "crisis",
+            "ontruiming",
+            "eviction",
+            "zelfmoord",
+            "suicide",
+            "geen eten",
+            "no food",
         ),
     ),
     (
         Intent.DISPUTE,
         (
-            "klopt niet", "niet juist", "onjuist", "fout bedrag", "foutief", "not correct",
-            "incorrect", "wrong", "mistake", "vergissing", "dispute", "oneens", "niet mee eens",
+            "klopt niet",
+            "niet juist",
+            "onjuist",
+            "fout bedrag",
+            "foutief",
+            "not correct",
+            "incorrect",
+            "wrong",
+            "mistake",
+            "vergissing",
+            "dispute",
+            "oneens",
+            "niet mee eens",
         ),
     ),
     (
         Intent.CALLBACK,
         (
-            "bel me", "bel mij", "terugbellen", "bellen", "call me", "phone me", "call back",
-            "callback", "telefonisch",
+            "bel me",
+            "bel mij",
+            "terugbellen",
+            "bellen",
+            "call me",
+            "phone me",
+            "call back",
+            "callback",
+            "telefonisch",
         ),
     ),
     (
         Intent.PAID,
         (
-            "betaald", "overgemaakt", "al voldaan", "voldaan", "gestort", "paid", "payed",
-            "transferred", "heb betaald", "already paid",
+            "betaald",
+            "overgemaakt",
+            "al voldaan",
+            "voldaan",
+            "gestort",
+            "paid",
+            "payed",
+            "transferred",
+            "heb betaald",
+            "already paid",
         ),
     ),
     (
         Intent.PLAN,
         (
-            "regeling", "betalingsregeling", "betaalafspraak", "afspraak", "termijn", "termijnen",
-            "per maand", "p/m", "pm", "in delen", "gespreid", "later betalen", "volgende maand",
-            "plan", "instalment", "installment", "per month", "a month", "pay later", "next month",
-            "afbetalen", "aflossen", "betaal",
+            "regeling",
+            "betalingsregeling",
+            "betaalafspraak",
+            "afspraak",
+            "termijn",
+            "termijnen",
+            "per maand",
+            "p/m",
+            "pm",
+            "in delen",
+            "gespreid",
+            "later betalen",
+            "volgende maand",
+            "plan",
+            "instalment",
+            "installment",
+            "per month",
+            "a month",
+            "pay later",
+            "next month",
+            "afbetalen",
+            "aflossen",
+            "betaal",
         ),
     ),
     (
         Intent.QUESTION,
         (
-            "hoeveel", "waarom", "wie is", "wie ben", "iban", "rekeningnummer", "wat moet",
-            "how much", "why", "who is", "who are", "what", "wat is", "?",
+            "hoeveel",
+            "waarom",
+            "wie is",
+            "wie ben",
+            "iban",
+            "rekeningnummer",
+            "wat moet",
+            "how much",
+            "why",
+            "who is",
+            "who are",
+            "what",
+            "wat is",
+            "?",
         ),
     ),
 )
 
 _VOCABULARY = sorted(
-    {word for _, phrases in _PHRASES for phrase in phrases for word in phrase.split() if len(word) >= 5}
+    {
+        word
+        for _, phrases in _PHRASES
+        for phrase in phrases
+        for word in phrase.split()
+        if len(word) >= 5
+    }
 )
 
 _AMOUNT = re.compile(
@@ -116,8 +219,13 @@ _MONTHS = re.compile(
 )
 _DATE = re.compile(r"\b(?P<d>\d{1,2})[-/](?P<m>\d{1,2})(?:[-/](?P<y>\d{2,4}))?\b")
 _RELATIVE = {
-    "vandaag": 0, "today": 0, "morgen": 1, "tomorrow": 1, "overmorgen": 2,
-    "volgende week": 7, "next week": 7,
+    "vandaag": 0,
+    "today": 0,
+    "morgen": 1,
+    "tomorrow": 1,
+    "overmorgen": 2,
+    "volgende week": 7,
+    "next week": 7,
 }
 
 

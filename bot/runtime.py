@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +25,9 @@ from storage.migrate import upgrade
 log = logging.getLogger(__name__)
 
 
-def build_channels(settings: Settings, sandbox: SandboxChannel | None = None) -> dict[str, ChannelAdapter]:
+def build_channels(
+    settings: Settings, sandbox: SandboxChannel | None = None
+) -> dict[str, ChannelAdapter]:
     """Every channel with credentials gets its adapter; in sandbox mode the rest go to the
     sandbox, so the service runs without any provider account."""
     channels: dict[str, ChannelAdapter] = {}
@@ -81,26 +82,42 @@ class Runtime:
 
     async def tick(self) -> TickResult:
         return await tick(
-            self.sessions, self.policy, self.clock.now(), available=self.channels.keys(),
-            letterhead=self.letterhead, batch_size=self.settings.batch_size,
+            self.sessions,
+            self.policy,
+            self.clock.now(),
+            available=self.channels.keys(),
+            letterhead=self.letterhead,
+            batch_size=self.settings.batch_size,
         )
 
     async def dispatch(self) -> DispatchResult:
         return await dispatch(
-            self.sessions, self.channels, self.policy, self.clock.now(),
+            self.sessions,
+            self.channels,
+            self.policy,
+            self.clock.now(),
             batch_size=self.settings.batch_size,
             lease=timedelta(seconds=self.settings.send_lease_seconds),
         )
 
     async def receive(self, inbound: InboundMessage) -> InboundResult:
         return await handle_inbound(
-            self.sessions, inbound, policy=self.policy, letterhead=self.letterhead,
+            self.sessions,
+            inbound,
+            policy=self.policy,
+            letterhead=self.letterhead,
             now=self.clock.now(),
         )
 
-    async def import_file(self, path: Path) -> ImportSummary:
-        parsed = parse_arrears_file(path.read_bytes())
+    async def import_data(self, data: bytes, filename: str) -> ImportSummary:
+        """Import an arrears file's bytes; raises ArrearsFileError naming every bad line."""
+        parsed = parse_arrears_file(data)
         return await import_arrears(
-            self.sessions, parsed, filename=path.name, policy=self.policy,
-            letterhead=self.letterhead, available=self.channels.keys(), now=self.clock.now(),
+            self.sessions,
+            parsed,
+            filename=filename,
+            policy=self.policy,
+            letterhead=self.letterhead,
+            available=self.channels.keys(),
+            now=self.clock.now(),
         )

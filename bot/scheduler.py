@@ -48,7 +48,9 @@ def build_scheduler(
         _guarded("tick", tick_then_dispatch), "interval", seconds=settings.tick_seconds, id="tick"
     )
     scheduler.add_job(
-        _guarded("dispatch", dispatch or runtime.dispatch), "interval",
-        seconds=settings.dispatch_seconds, id="dispatch",
+        _guarded("dispatch", dispatch or runtime.dispatch),
+        "interval",
+        seconds=settings.dispatch_seconds,
+        id="dispatch",
     )
     return scheduler

@@ -48,9 +48,7 @@ def _calendar_allowed(moment: datetime, rules: SendingRules, tz: ZoneInfo) -> da
     raise ValueError("no allowed sending moment within a year; check the sending rules")
 
 
-def _over_weekly_limit(
-    moment: datetime, recent: Sequence[datetime], limit: int
-) -> datetime | None:
+def _over_weekly_limit(moment: datetime, recent: Sequence[datetime], limit: int) -> datetime | None:
     """The moment the oldest send in the 7-day window ages out, if the limit is reached."""
     in_window = [sent for sent in recent if moment - WEEK < sent <= moment]
     if len(in_window) < limit:

@@ -58,7 +58,8 @@ async def _recent_reminders(
     )
     recent: dict[int, list[datetime]] = defaultdict(list)
     for tenant_id, created_at in rows:
-        recent[tenant_id].append(created_at)
+        if tenant_id is not None:
+            recent[tenant_id].append(created_at)
     return {tenant_id: tuple(times) for tenant_id, times in recent.items()}
 
 
@@ -90,7 +91,11 @@ async def _apply(
         options = routes(action.stage.channels, reachable(tenant.contact_points), available)
         if not options:
             case_ops.escalate(
-                session, case, "unreachable", now, tenant.monthly_rent_cents,
+                session,
+                case,
+                "unreachable",
+                now,
+                tenant.monthly_rent_cents,
                 stage=action.stage.name,
             )
             result.escalated += 1
@@ -116,8 +121,13 @@ async def _apply(
         case_ops.touch(case)
         if message_id is not None:
             case_ops.add_event(
-                session, case.id, "reminder_queued", now,
-                stage=action.stage.name, channel=first.channel, message_id=message_id,
+                session,
+                case.id,
+                "reminder_queued",
+                now,
+                stage=action.stage.name,
+                channel=first.channel,
+                message_id=message_id,
             )
             result.queued += 1
             result.by_stage[action.stage.name] += 1

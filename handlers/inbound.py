@@ -5,7 +5,6 @@ Nothing personal goes back to an address we cannot tie to exactly one tenant.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,8 +36,17 @@ _ANSWERS: dict[Intent, tuple[str | None, str]] = {
     Intent.OBJECTION: ("objection", "reply_objection"),
     Intent.PAID: (None, "reply_paid"),
 }
-_CRISIS_WORDS = ("ontruiming", "eviction", "zelfmoord", "suicide", "geen eten", "no food",
-                 "deurwaarder", "bailiff", "uit huis gezet")
+_CRISIS_WORDS = (
+    "ontruiming",
+    "eviction",
+    "zelfmoord",
+    "suicide",
+    "geen eten",
+    "no food",
+    "deurwaarder",
+    "bailiff",
+    "uit huis gezet",
+)
 
 
 @dataclass(frozen=True)
@@ -53,9 +61,17 @@ async def _store(session: AsyncSession, inbound: InboundMessage, now: datetime) 
     result = await session.execute(
         insert_ignoring_conflicts(session, Message)
         .values(
-            direction="in", kind="reply", channel=inbound.channel, address=inbound.address,
-            body=inbound.text[:4000], status="received", provider_id=inbound.provider_id,
-            attempts=0, context={}, fallback_channels=[], respect_quiet_hours=False,
+            direction="in",
+            kind="reply",
+            channel=inbound.channel,
+            address=inbound.address,
+            body=inbound.text[:4000],
+            status="received",
+            provider_id=inbound.provider_id,
+            attempts=0,
+            context={},
+            fallback_channels=[],
+            respect_quiet_hours=False,
             created_at=inbound.received_at or now,
         )
         .returning(Message.id)
@@ -64,8 +80,9 @@ async def _store(session: AsyncSession, inbound: InboundMessage, now: datetime) 
 
 
 def _route(point: ContactPoint, verified: bool | None = None) -> Reachable:
-    return Reachable(point.id, point.channel, point.address,
-                     point.verified if verified is None else verified)
+    return Reachable(
+        point.id, point.channel, point.address, point.verified if verified is None else verified
+    )
 
 
 async def handle_inbound(
@@ -100,8 +117,11 @@ async def handle_inbound(
             await enqueue(
                 session,
                 route=Reachable(None, inbound.channel, inbound.address, verified=False),
-                template="reply_unknown_sender", language="nl",
-                context=tenant_context(letterhead, None, None), kind="reply", now=now,
+                template="reply_unknown_sender",
+                language="nl",
+                context=tenant_context(letterhead, None, None),
+                kind="reply",
+                now=now,
                 respect_quiet_hours=False,
             )
             return InboundResult(message_id, matched=False, intent=reply.intent)
@@ -119,8 +139,9 @@ async def handle_inbound(
         if case is not None:
             message.case_id = case.id
         await _react(session, reply, inbound.text, point, case, letterhead, now, message_id)
-        return InboundResult(message_id, matched=True, intent=reply.intent,
-                             case_id=case.id if case else None)
+        return InboundResult(
+            message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
+        )
 
 
 async def _react(
@@ -137,39 +158,70 @@ async def _react(
     context: dict[str, Any] = tenant_context(
         letterhead, tenant, case.balance_cents if case else None
     )
-    answer = {"session": session, "language": tenant.language, "kind": "reply", "now": now,
-              "case_id": case.id if case else None, "tenant_id": tenant.id,
-              "respect_quiet_hours": False}
+
+    async def answer(template: str) -> None:
+        await enqueue(
+            session,
+            route=_route(point),
+            template=template,
+            language=tenant.language,
+            context=context,
+            kind="reply",
+            now=now,
+            case_id=case.id if case else None,
+            tenant_id=tenant.id,
+            respect_quiet_hours=False,
+        )
+
     if reply.intent is Intent.STOP:
         already = point.opted_out_at is not None
         point.opted_out_at = point.opted_out_at or now
         if case is not None:
-            case_ops.add_event(session, case.id, "opted_out", now, "tenant", channel=point.channel,
-                               message_id=message_id)
+            case_ops.add_event(
+                session,
+                case.id,
+                "opted_out",
+                now,
+                "tenant",
+                channel=point.channel,
+                message_id=message_id,
+            )
         if not already:  # confirm once, on the channel they left
-            await enqueue(route=_route(point), template="optout_confirm", context=context,
-                          **answer)
+            await answer("optout_confirm")
         return
     if reply.intent is Intent.START:
         was_out = point.opted_out_at is not None
         point.opted_out_at = None
         if case is not None:
-            case_ops.add_event(session, case.id, "opted_in", now, "tenant", channel=point.channel,
-                               message_id=message_id)
+            case_ops.add_event(
+                session,
+                case.id,
+                "opted_in",
+                now,
+                "tenant",
+                channel=point.channel,
+                message_id=message_id,
+            )
         if was_out:
-            await enqueue(route=_route(point), template="optin_confirm", context=context,
-                          **answer)
+            await answer("optin_confirm")
         return
     if point.opted_out_at is not None:
         # Writing to us again is consent to talk on this channel.
         point.opted_out_at = None
     if case is None:
-        await enqueue(route=_route(point), template="reply_received", context=context, **answer)
+        await answer("reply_received")
         return
     case.last_reply_at = now
-    case_ops.add_event(session, case.id, "reply_received", now, "tenant",
-                       intent=reply.intent.value, message_id=message_id,
-                       **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}))
+    case_ops.add_event(
+        session,
+        case.id,
+        "reply_received",
+        now,
+        "tenant",
+        intent=reply.intent.value,
+        message_id=message_id,
+        **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}),
+    )
     reason, template = _answers(reply.intent, text)
     if reply.amount_cents:
         context["amount"] = format_euros(reply.amount_cents)
@@ -181,15 +233,16 @@ async def _react(
         elif reason is not None:
             if reply.intent is Intent.OBJECTION:
                 # The municipal early signal must respect this (Wgs).
-                case_ops.add_event(session, case.id, "objection", now, "tenant",
-                                   message_id=message_id)
+                case_ops.add_event(
+                    session, case.id, "objection", now, "tenant", message_id=message_id
+                )
             details: dict[str, Any] = {"message_id": message_id}
             if reply.amount_cents:
                 details["amount_cents"] = reply.amount_cents
             if reply.months:
                 details["months"] = reply.months
             case_ops.escalate(session, case, reason, now, tenant.monthly_rent_cents, **details)
-    await enqueue(route=_route(point), template=template, context=context, **answer)
+    await answer(template)
 
 
 def _answers(intent: Intent, text: str) -> tuple[str | None, str]:

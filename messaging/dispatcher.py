@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,7 +124,11 @@ async def _fall_back(
     if not options:
         if case.status in (CaseStatus.OPEN, CaseStatus.PAUSED) and message.kind == "reminder":
             case_ops.escalate(
-                session, case, "unreachable", now, tenant.monthly_rent_cents,
+                session,
+                case,
+                "unreachable",
+                now,
+                tenant.monthly_rent_cents,
                 message_id=message.id,
             )
         return
@@ -147,9 +152,14 @@ async def _fall_back(
     if new_id is not None:
         result.fell_back += 1
         case_ops.add_event(
-            session, case.id, "fallback", now,
-            from_channel=message.channel, to_channel=nxt.channel,
-            message_id=message.id, new_message_id=new_id,
+            session,
+            case.id,
+            "fallback",
+            now,
+            from_channel=message.channel,
+            to_channel=nxt.channel,
+            message_id=message.id,
+            new_message_id=new_id,
         )
 
 
@@ -177,10 +187,10 @@ async def _record(
         point_ids = {m.contact_point_id for m, _ in outcomes if m.contact_point_id is not None}
         missing = point_ids - points.keys()
         if missing:
-            for point in await session.scalars(
+            for extra in await session.scalars(
                 select(ContactPoint).where(ContactPoint.id.in_(missing))
             ):
-                points[point.id] = point
+                points[extra.id] = extra
         messages = {
             m.id: m
             for m in await session.scalars(
@@ -191,8 +201,11 @@ async def _record(
             message = messages[claimed.id]
             case = cases.get(message.case_id) if message.case_id is not None else None
             point = points.get(message.contact_point_id or -1)
-            attempt = {"message_id": message.id, "channel": message.channel,
-                       "attempt": message.attempts}
+            attempt: dict[str, Any] = {
+                "message_id": message.id,
+                "channel": message.channel,
+                "attempt": message.attempts,
+            }
             message.claimed_until = None
             if isinstance(outcome, SendResult):
                 message.status = "sent"
@@ -216,8 +229,13 @@ async def _record(
                 message.next_attempt_at = retry_at
                 if case is not None:
                     case_ops.add_event(
-                        session, case.id, "send_retry", now, **attempt,
-                        error=message.last_error, retry_at=retry_at.isoformat(),
+                        session,
+                        case.id,
+                        "send_retry",
+                        now,
+                        **attempt,
+                        error=message.last_error,
+                        retry_at=retry_at.isoformat(),
                     )
                 result.retried += 1
                 continue
@@ -254,9 +272,7 @@ async def dispatch(
         deferred: list[tuple[int, datetime]] = []
         for message in claimed:
             allowed = (
-                next_allowed(now, policy.sending, policy.tz)
-                if message.respect_quiet_hours
-                else now
+                next_allowed(now, policy.sending, policy.tz) if message.respect_quiet_hours else now
             )
             if allowed > now:
                 deferred.append((message.id, allowed))
@@ -269,7 +285,9 @@ async def dispatch(
                         update(Message)
                         .where(Message.id == message_id)
                         .values(
-                            status="queued", next_attempt_at=allowed, claimed_until=None,
+                            status="queued",
+                            next_attempt_at=allowed,
+                            claimed_until=None,
                             attempts=Message.attempts - 1,
                         )
                     )

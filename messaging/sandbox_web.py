@@ -7,6 +7,7 @@ import ipaddress
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -16,7 +17,7 @@ from storage.models import Case, ContactPoint, Message, Tenant
 
 
 @web.middleware
-async def _local_only(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def _local_only(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/sandbox"):
         remote = request.remote or ""
         try:
@@ -32,8 +33,11 @@ async def overview(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     async with runtime.sessions() as session:
         last = (
-            select(Message.tenant_id, func.max(Message.id).label("last_id"),
-                   func.count().label("count"))
+            select(
+                Message.tenant_id,
+                func.max(Message.id).label("last_id"),
+                func.count().label("count"),
+            )
             .where(Message.tenant_id.is_not(None))
             .group_by(Message.tenant_id)
             .subquery()
@@ -64,8 +68,12 @@ async def overview(request: web.Request) -> web.Response:
             )
         )
     return render_page(
-        "sandbox_index.html", rows=rows, quiet=quiet, unknown=unknown,
-        now=runtime.clock.now(), channels=sorted(runtime.channels),
+        "sandbox_index.html",
+        rows=rows,
+        quiet=quiet,
+        unknown=unknown,
+        now=runtime.clock.now(),
+        channels=sorted(runtime.channels),
     )
 
 
@@ -74,7 +82,9 @@ async def phone(request: web.Request) -> web.Response:
     tenant_id = int(request.match_info["tenant_id"])
     async with runtime.sessions() as session:
         tenant = await session.scalar(
-            select(Tenant).where(Tenant.id == tenant_id).options(selectinload(Tenant.contact_points))
+            select(Tenant)
+            .where(Tenant.id == tenant_id)
+            .options(selectinload(Tenant.contact_points))
         )
         if tenant is None:
             raise web.HTTPNotFound(text="no such tenant")
@@ -88,7 +98,11 @@ async def phone(request: web.Request) -> web.Response:
         )
     points = sorted(tenant.contact_points, key=lambda p: (p.channel, p.id))
     return render_page(
-        "sandbox_phone.html", tenant=tenant, messages=messages, case=case, points=points,
+        "sandbox_phone.html",
+        tenant=tenant,
+        messages=messages,
+        case=case,
+        points=points,
         now=runtime.clock.now(),
     )
 
@@ -113,8 +127,11 @@ async def reply(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="a reply needs a channel, an address and some text")
     await runtime.receive(
         InboundMessage(
-            channel=channel, address=address, text=text,
-            provider_id=f"sbx-in-{uuid.uuid4().hex}", received_at=runtime.clock.now(),
+            channel=channel,
+            address=address,
+            text=text,
+            provider_id=f"sbx-in-{uuid.uuid4().hex}",
+            received_at=runtime.clock.now(),
         )
     )
     # Answer the tenant now rather than at the next dispatch run.

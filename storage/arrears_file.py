@@ -14,12 +14,27 @@ import phonenumbers
 
 REQUIRED = ("tenant_ref", "name", "monthly_rent", "balance", "as_of")
 OPTIONAL = (
-    "phone", "email", "language", "postcode", "house_number", "house_number_suffix", "city",
-    "municipality", "administrator", "debt_assistance",
+    "phone",
+    "email",
+    "language",
+    "postcode",
+    "house_number",
+    "house_number_suffix",
+    "city",
+    "municipality",
+    "administrator",
+    "debt_assistance",
 )
 _LANGUAGES = {
-    "": "nl", "nl": "nl", "nld": "nl", "dutch": "nl", "nederlands": "nl",
-    "en": "en", "eng": "en", "english": "en", "engels": "en",
+    "": "nl",
+    "nl": "nl",
+    "nld": "nl",
+    "dutch": "nl",
+    "nederlands": "nl",
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "engels": "en",
 }
 _YES = {"yes", "ja", "j", "y", "true", "1", "waar"}
 _NO = {"", "no", "nee", "n", "false", "0", "onwaar"}
@@ -203,8 +218,12 @@ def parse_arrears_file(data: bytes, region: str = "NL") -> ArrearsFile:
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise ArrearsFileError(
-            [LineError(1, f"missing column(s): {', '.join(missing)}; the header is "
-                          f"{', '.join(columns)}")]
+            [
+                LineError(
+                    1,
+                    f"missing column(s): {', '.join(missing)}; the header is {', '.join(columns)}",
+                )
+            ]
         )
     errors: list[LineError] = []
     rows: list[ArrearsRow] = []
@@ -216,9 +235,7 @@ def parse_arrears_file(data: bytes, region: str = "NL") -> ArrearsFile:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(columns):
-            errors.append(
-                LineError(line, f"expected {len(columns)} fields, found {len(record)}")
-            )
+            errors.append(LineError(line, f"expected {len(columns)} fields, found {len(record)}"))
             continue
         try:
             row = _row(line, dict(zip(columns, record, strict=True)), region)
@@ -227,8 +244,9 @@ def parse_arrears_file(data: bytes, region: str = "NL") -> ArrearsFile:
             continue
         if row.tenant_ref in first_seen:
             errors.append(
-                LineError(line, f"tenant_ref {row.tenant_ref!r} also on line "
-                                f"{first_seen[row.tenant_ref]}")
+                LineError(
+                    line, f"tenant_ref {row.tenant_ref!r} also on line {first_seen[row.tenant_ref]}"
+                )
             )
             continue
         first_seen[row.tenant_ref] = line

@@ -64,7 +64,12 @@ def pause(
     case.next_action_at = until
     touch(case)
     add_event(
-        session, case.id, "paused", now, actor, reason=reason,
+        session,
+        case.id,
+        "paused",
+        now,
+        actor,
+        reason=reason,
         until=until.isoformat() if until else None,
     )
 

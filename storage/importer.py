@@ -34,8 +34,16 @@ from storage.models import (
 T = TypeVar("T")
 _CHUNK = 5000  # keeps IN lists and parameter counts well inside both backends' limits
 _TENANT_FIELDS = (
-    "name", "language", "monthly_rent_cents", "postcode", "house_number", "house_number_suffix",
-    "city", "municipality", "administrator", "debt_assistance",
+    "name",
+    "language",
+    "monthly_rent_cents",
+    "postcode",
+    "house_number",
+    "house_number_suffix",
+    "city",
+    "municipality",
+    "administrator",
+    "debt_assistance",
 )
 NOTICE_CHANNELS = ("whatsapp", "sms", "telegram", "email")
 
@@ -73,7 +81,9 @@ async def _load_tenants(session: AsyncSession, refs: list[str]) -> dict[str, Ten
     return found
 
 
-async def _by_tenant(session: AsyncSession, model: Any, tenant_ids: list[int], *where: Any) -> list[Any]:
+async def _by_tenant(
+    session: AsyncSession, model: Any, tenant_ids: list[int], *where: Any
+) -> list[Any]:
     found: list[Any] = []
     for chunk in _chunks(tenant_ids):
         found.extend(await session.scalars(select(model).where(model.tenant_id.in_(chunk), *where)))
@@ -99,8 +109,12 @@ async def _sync_tenants(
         session,
         Tenant,
         [
-            {"external_ref": row.tenant_ref, "created_at": now, "updated_at": now,
-             **{name: getattr(row, name) for name in _TENANT_FIELDS}}
+            {
+                "external_ref": row.tenant_ref,
+                "created_at": now,
+                "updated_at": now,
+                **{name: getattr(row, name) for name in _TENANT_FIELDS},
+            }
             for row in new_rows
         ],
     )
@@ -132,10 +146,17 @@ async def _sync_contact_points(
         wanted = _wanted_points(row)
         have = {(p.channel, p.address): p for p in by_tenant.get(tenant_id, [])}
         for key in sorted(wanted - have.keys()):
-            to_insert.append({
-                "tenant_id": tenant_id, "channel": key[0], "address": key[1], "source": "import",
-                "verified": True, "failures": 0, "created_at": now,
-            })
+            to_insert.append(
+                {
+                    "tenant_id": tenant_id,
+                    "channel": key[0],
+                    "address": key[1],
+                    "source": "import",
+                    "verified": True,
+                    "failures": 0,
+                    "created_at": now,
+                }
+            )
         for key, point in have.items():
             if point.source != "import":
                 continue
@@ -167,8 +188,14 @@ async def _sync_snapshots(
         key = (tenant_ids[row.tenant_ref], row.as_of)
         snap = existing.get(key)
         if snap is None:
-            new.append({"tenant_id": key[0], "as_of": row.as_of, "batch_id": batch_id,
-                        "balance_cents": row.balance_cents})
+            new.append(
+                {
+                    "tenant_id": key[0],
+                    "as_of": row.as_of,
+                    "batch_id": batch_id,
+                    "balance_cents": row.balance_cents,
+                }
+            )
         elif snap.balance_cents != row.balance_cents:
             snap.balance_cents = row.balance_cents
             snap.batch_id = batch_id
@@ -200,33 +227,46 @@ async def _sync_cases(
             session, Case, list(tenant_ids.values()), Case.status != CaseStatus.CLOSED
         )
     }
-    active_plans = {
-        plan.case_id: plan
-        for plan in await session.scalars(
-            select(PaymentPlan).where(
-                PaymentPlan.status == "active",
-                PaymentPlan.case_id.in_([case.id for case in open_cases.values()]),
+    active_plans = (
+        {
+            plan.case_id: plan
+            for plan in await session.scalars(
+                select(PaymentPlan).where(
+                    PaymentPlan.status == "active",
+                    PaymentPlan.case_id.in_([case.id for case in open_cases.values()]),
+                )
             )
-        )
-    } if open_cases else {}
+        }
+        if open_cases
+        else {}
+    )
     events: list[dict[str, Any]] = []
     new_cases: list[dict[str, Any]] = []
     first_at = first_action_at(now, policy)
     opened = updated = closed = 0
 
     def event(case_id: int, kind: str, **data: Any) -> None:
-        events.append({"case_id": case_id, "at": now, "actor": "import", "kind": kind, "data": data})
+        events.append(
+            {"case_id": case_id, "at": now, "actor": "import", "kind": kind, "data": data}
+        )
 
     for row in rows:
         tenant_id = tenant_ids[row.tenant_ref]
         case = open_cases.get(tenant_id)
         if case is None:
             if row.balance_cents > 0:
-                new_cases.append({
-                    "tenant_id": tenant_id, "status": CaseStatus.OPEN, "stage": 0,
-                    "balance_cents": row.balance_cents, "arrears_since": row.as_of,
-                    "opened_at": now, "next_action_at": first_at, "version": 1,
-                })
+                new_cases.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "status": CaseStatus.OPEN,
+                        "stage": 0,
+                        "balance_cents": row.balance_cents,
+                        "arrears_since": row.as_of,
+                        "opened_at": now,
+                        "next_action_at": first_at,
+                        "version": 1,
+                    }
+                )
             continue
         if row.balance_cents <= 0:
             case.status = CaseStatus.CLOSED
@@ -234,8 +274,13 @@ async def _sync_cases(
             case.close_reason = "paid"
             case.next_action_at = None
             case.version += 1
-            event(case.id, "balance_changed", previous_cents=case.balance_cents,
-                  balance_cents=row.balance_cents, as_of=row.as_of.isoformat())
+            event(
+                case.id,
+                "balance_changed",
+                previous_cents=case.balance_cents,
+                balance_cents=row.balance_cents,
+                as_of=row.as_of.isoformat(),
+            )
             event(case.id, "closed", reason="paid")
             case.balance_cents = row.balance_cents
             plan = active_plans.get(case.id)
@@ -244,21 +289,32 @@ async def _sync_cases(
                 event(case.id, "plan_completed", plan_id=plan.id)
             options = routes(NOTICE_CHANNELS, _reachable(points.get(tenant_id, [])), available)
             if options:
-                tenant = (await session.get_one(Tenant, tenant_id))
+                tenant = await session.get_one(Tenant, tenant_id)
                 await enqueue(
-                    session, route=options[0], template="thanks_cleared",
+                    session,
+                    route=options[0],
+                    template="thanks_cleared",
                     language=tenant.language,
-                    context=tenant_context(letterhead, tenant, None), kind="notice", now=now,
-                    case_id=case.id, tenant_id=tenant_id,
-                    idempotency_key=f"case:{case.id}:thanks", respect_quiet_hours=True,
+                    context=tenant_context(letterhead, tenant, None),
+                    kind="notice",
+                    now=now,
+                    case_id=case.id,
+                    tenant_id=tenant_id,
+                    idempotency_key=f"case:{case.id}:thanks",
+                    respect_quiet_hours=True,
                     fallback=[option.channel for option in options[1:]],
                 )
             closed += 1
             continue
         changed = row.balance_cents != case.balance_cents
         if changed:
-            event(case.id, "balance_changed", previous_cents=case.balance_cents,
-                  balance_cents=row.balance_cents, as_of=row.as_of.isoformat())
+            event(
+                case.id,
+                "balance_changed",
+                previous_cents=case.balance_cents,
+                balance_cents=row.balance_cents,
+                as_of=row.as_of.isoformat(),
+            )
             plan = active_plans.get(case.id)
             if plan is not None and row.balance_cents > case.balance_cents:
                 plan.status = "broken"
@@ -278,8 +334,12 @@ async def _sync_cases(
     if new_cases:
         case_ids = await _insert_many(session, Case, new_cases)
         for case_id, values in zip(case_ids, new_cases, strict=True):
-            event(case_id, "opened", balance_cents=values["balance_cents"],
-                  arrears_since=values["arrears_since"].isoformat())
+            event(
+                case_id,
+                "opened",
+                balance_cents=values["balance_cents"],
+                arrears_since=values["arrears_since"].isoformat(),
+            )
         opened = len(case_ids)
     for chunk in _chunks(events):
         await session.execute(insert(CaseEvent), list(chunk))
@@ -302,8 +362,15 @@ async def import_arrears(
         )
         if previous is not None:
             return ImportSummary(previous.id, previous.rows, 0, 0, 0, 0, already_imported=True)
-        batch = ImportBatch(sha256=parsed.sha256, filename=filename[:300], rows=len(parsed.rows),
-                            opened=0, updated=0, closed=0, imported_at=now)
+        batch = ImportBatch(
+            sha256=parsed.sha256,
+            filename=filename[:300],
+            rows=len(parsed.rows),
+            opened=0,
+            updated=0,
+            closed=0,
+            imported_at=now,
+        )
         session.add(batch)
         await session.flush()
         rows = parsed.rows

@@ -58,9 +58,9 @@ async def case_counts(session: AsyncSession) -> dict[str, int]:
 async def outbox_backlog(session: AsyncSession) -> int:
     return int(
         await session.scalar(
-            select(func.count()).select_from(Message).where(
-                Message.direction == "out", Message.status.in_(["queued", "sending"])
-            )
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == "out", Message.status.in_(["queued", "sending"]))
         )
         or 0
     )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def insert_ignoring_conflicts(session: AsyncSession, model: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for the session's backend."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
 

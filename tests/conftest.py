@@ -1,0 +1,196 @@
+"""Real databases for every test: SQLite always, PostgreSQL when it is reachable.
+
+The schema is migrated once per run into a template (a SQLite file; a PostgreSQL template
+database) and cloned for each test, so no test sees another's data. CI sets
+ARREARS_TEST_REQUIRE_POSTGRES=1: then a missing PostgreSQL, or a run in which no PostgreSQL
+test ran, fails the session instead of passing quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.clock import ManualClock
+from bot.policy import CHANNELS
+from bot.runtime import Runtime
+from bot.settings import Settings
+from messaging.channels.sandbox import SandboxChannel
+from storage.db import create_engine
+from storage.migrate import upgrade
+
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+REQUIRE_PG = os.environ.get("ARREARS_TEST_REQUIRE_POSTGRES") == "1"
+# Tuesday 1 December 2026, 10:00 in Amsterdam: an ordinary working morning.
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("ARREARS_TEST_POSTGRES_URL")
+    if url:
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return DEFAULT_PG
+    except OSError:
+        return None
+
+
+PG_URL = _pg_url()
+if REQUIRE_PG and PG_URL is None:
+    raise RuntimeError("ARREARS_TEST_REQUIRE_POSTGRES=1 but no PostgreSQL is reachable")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+_ran_on_postgres = 0
+
+
+@pytest.fixture(autouse=True)
+def _scrub_settings_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings come from the test, never from the developer's shell or .env file."""
+    for name in list(os.environ):
+        if name.startswith("ARREARS_") and not name.startswith("ARREARS_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        wanted = BACKENDS
+        if metafunc.definition.get_closest_marker("postgresql_only"):
+            wanted = [b for b in BACKENDS if b == "postgresql"] or ["postgresql"]
+        metafunc.parametrize("backend", wanted)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _ran_on_postgres
+    if report.when == "call" and report.passed and "[postgresql" in report.nodeid:
+        _ran_on_postgres += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_PG and exitstatus == 0 and _ran_on_postgres == 0:
+        session.exitstatus = 1
+        print("\nERROR: ARREARS_TEST_REQUIRE_POSTGRES=1 but no PostgreSQL test passed")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if PG_URL is None:
+        terminalreporter.write_line(
+            "NOTE: PostgreSQL not reachable: database tests ran on SQLite only.", yellow=True
+        )
+    else:
+        terminalreporter.write_line(f"PostgreSQL tests passed: {_ran_on_postgres}")
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Templates:
+    sqlite_file: Path
+    pg_template: str | None
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    sqlite_file = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{sqlite_file}"))
+    pg_template = None
+    if PG_URL:
+        pg_template = f"arrears_tpl_{uuid.uuid4().hex[:10]}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+            try:
+                await conn.execute(f'CREATE DATABASE "{pg_template}"')
+            finally:
+                await conn.close()
+            await _migrate(make_url(PG_URL).set(database=pg_template).render_as_string(False))
+
+        asyncio.run(create())
+    yield Templates(sqlite_file, pg_template)
+    if PG_URL and pg_template:
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{pg_template}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, templates: Templates, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A freshly migrated, empty database of the given backend."""
+    if backend == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copyfile(templates.sqlite_file, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    assert PG_URL and templates.pg_template
+    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates.pg_template}"')
+    finally:
+        await admin.close()
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def sandbox() -> SandboxChannel:
+    return SandboxChannel()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def runtime(
+    settings: Settings, clock: ManualClock, sandbox: SandboxChannel
+) -> AsyncIterator[Runtime]:
+    rt = await Runtime.start(
+        settings, clock=clock, channels=dict.fromkeys(CHANNELS, sandbox), migrate=False
+    )
+    try:
+        yield rt
+    finally:
+        await rt.close()
