@@ -1,0 +1,157 @@
+"""Tenants' replies: stored once, matched, understood, answered, and acted on."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.runtime import Runtime
+from handlers.inbound import InboundResult
+from messaging.channels.base import InboundMessage
+from tests.db_helpers import cases, events, messages
+from tests.factories import arrears_csv, row
+
+ANNA = "+31612345678"
+_ids = itertools.count()
+
+
+async def say(
+    runtime: Runtime, text: str, channel: str = "whatsapp", address: str = ANNA,
+    provider_id: str | None = None,
+) -> InboundResult:
+    return await runtime.receive(
+        InboundMessage(channel, address, text, provider_id or f"in-{next(_ids)}",
+                       runtime.clock.now())
+    )
+
+
+async def reminded(runtime: Runtime, clock: ManualClock) -> None:
+    await runtime.import_data(arrears_csv(row("T1", email="anna@example.nl")), "d1.csv")
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    await runtime.dispatch()
+
+
+async def test_help_goes_to_the_queue_with_high_priority(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    result = await say(runtime, "Ik heb hulp nodig, ik ben ziek")
+    assert result.matched and result.intent == "help"
+    (case,) = await cases(runtime)
+    assert (case.status, case.escalation_reason) == ("escalated", "help")
+    assert case.escalation_priority and case.escalation_priority >= 80
+    assert case.last_reply_at == clock.now()
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.channel == "whatsapp" and "medewerker" in answer.body
+    assert not answer.respect_quiet_hours
+
+
+async def test_crisis_words_get_the_highest_priority_and_the_crisis_line(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    await say(runtime, "hulp, volgende week is de ontruiming")
+    (case,) = await cases(runtime)
+    assert case.escalation_reason == "crisis" and (case.escalation_priority or 0) >= 100
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert "113" in answer.body
+
+
+async def test_paid_pauses_reminders_until_the_next_import(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    await say(runtime, "3")
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason, case.next_action_at) == ("paused", "paid", None)
+    clock.advance(timedelta(days=20))
+    assert (await runtime.tick()).queued == 0
+    await runtime.import_data(
+        arrears_csv(row("T1", email="anna@example.nl", as_of="24-12-2026")), "d2.csv"
+    )
+    (case,) = await cases(runtime)
+    assert case.status == "open" and case.next_action_at == clock.now()
+    assert [e.kind for e in await events(runtime, case.id)][-1] == "resumed"
+
+
+async def test_a_plan_with_an_amount_reaches_the_consultant_with_the_amount(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    await say(runtime, "Ik kan € 62,50 per maand betalen")
+    (case,) = await cases(runtime)
+    assert case.escalation_reason == "plan_request"
+    escalated = [e for e in await events(runtime, case.id) if e.kind == "escalated"][-1]
+    assert escalated.data["amount_cents"] == 6250
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert "€ 62,50" in answer.body
+
+
+async def test_stop_stops_only_that_channel_and_confirms_once(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    await say(runtime, "STOP", channel="sms")
+    await say(runtime, "stop", channel="sms")
+    confirmations = await messages(runtime, direction="out", template="optout_confirm")
+    assert [(m.channel, m.address) for m in confirmations] == [("sms", ANNA)]
+    await runtime.dispatch()
+    (confirmation,) = await messages(runtime, direction="out", template="optout_confirm")
+    assert confirmation.status == "sent"  # the confirmation itself still goes out
+    clock.advance(timedelta(days=8))
+    await runtime.tick()
+    await runtime.dispatch()
+    stage_two = await messages(runtime, direction="out", stage=1)
+    assert [m.channel for m in stage_two] == ["whatsapp"]
+    (case,) = await cases(runtime)
+    assert case.status == "open"
+    await say(runtime, "START", channel="sms")
+    assert len(await messages(runtime, direction="out", template="optin_confirm")) == 1
+
+
+async def test_an_unknown_sender_learns_nothing(runtime: Runtime, clock: ManualClock) -> None:
+    await reminded(runtime, clock)
+    result = await say(runtime, "hoeveel moet ik betalen?", address="+31687654321")
+    assert not result.matched
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.address == "+31687654321" and answer.tenant_id is None
+    assert "€" not in answer.body and "Anna" not in answer.body
+    (stored,) = await messages(runtime, direction="in")
+    assert stored.tenant_id is None and stored.body == "hoeveel moet ik betalen?"
+    (case,) = await cases(runtime)
+    assert case.status == "open"  # nothing happened to anyone's case
+
+
+async def test_an_address_shared_by_two_tenants_reveals_nothing(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(
+        arrears_csv(row("T1", phone="06-12345678"), row("T2", name="Bob", phone="06-12345678")),
+        "d1.csv",
+    )
+    result = await say(runtime, "hoeveel?", channel="sms")
+    assert not result.matched
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_unknown_sender" and "€" not in answer.body
+
+
+async def test_a_replayed_message_is_processed_once(runtime: Runtime, clock: ManualClock) -> None:
+    await reminded(runtime, clock)
+    first = await say(runtime, "hulp", provider_id="SM123")
+    second = await say(runtime, "hulp", provider_id="SM123")
+    assert first.message_id is not None and second.message_id is None
+    assert len(await messages(runtime, direction="in")) == 1
+    assert len(await messages(runtime, direction="out", kind="reply")) == 1
+
+
+async def test_any_other_reply_pauses_reminders_and_reaches_a_consultant(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    await say(runtime, "wie is dit?")
+    (case,) = await cases(runtime)
+    assert (case.status, case.escalation_reason) == ("escalated", "question")
+    clock.advance(timedelta(days=30))
+    assert (await runtime.tick()).queued == 0
