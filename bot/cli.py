@@ -221,6 +221,7 @@ def demo(
     from messaging.channels.sandbox import SandboxChannel
 
     base = _settings()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     settings = base.model_copy(
@@ -249,7 +250,9 @@ def demo(
         try:
             while clock.now() < end:
                 await simulation.step(clock.now())
-                clock.advance(timedelta(minutes=30))
+                # Jump to the next thing that happens; the tick's minute is the resolution.
+                upcoming = await simulation.next_moment(clock.now())
+                clock.current = max(upcoming, clock.now() + timedelta(minutes=1))
             summary = await summarise(runtime)
         finally:
             await runtime.close()

@@ -100,6 +100,25 @@ class Simulation:
         await self.runtime.dispatch()
         await self.observe(now)
 
+    async def next_moment(self, now: datetime) -> datetime:
+        """When something will next happen: the headless demo jumps there."""
+        tz = self.runtime.policy.tz
+        local = now.astimezone(tz)
+        import_day = local.date() if local.time() < time(6, 0) else local.date() + timedelta(1)
+        moments = [datetime.combine(import_day, time(6, 0), tzinfo=tz).astimezone(UTC)]
+        if self._agenda:
+            moments.append(self._agenda[0][0])
+        async with self.runtime.sessions() as session:
+            moments += [
+                await session.scalar(
+                    select(func.min(Case.next_action_at)).where(Case.status.in_(["open", "paused"]))
+                ),
+                await session.scalar(
+                    select(func.min(Message.next_attempt_at)).where(Message.status == "queued")
+                ),
+            ]
+        return min(m for m in moments if m is not None and m > now)
+
     async def daily_import(self, today: date, now: datetime) -> None:
         rows = [
             replace(t.row, balance_cents=t.balance_cents, as_of=today)

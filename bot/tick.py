@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from bot.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
 from bot.policy import Policy
 from bot.sending_window import WEEK
-from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.outbox import Letterhead, insert_outbound, outbound, tenant_context
 from messaging.routing import Reachable, routes
 from storage import cases as case_ops
 from storage.db import SessionMaker
@@ -74,7 +75,14 @@ def state_of(case: Case, recent: tuple[datetime, ...]) -> CaseState:
     )
 
 
-async def _apply(
+@dataclass(frozen=True)
+class _Queued:
+    case: Case
+    stage: str
+    row: dict[str, Any]
+
+
+def _apply(
     session: AsyncSession,
     case: Case,
     decision: Decision,
@@ -82,6 +90,7 @@ async def _apply(
     letterhead: Letterhead,
     now: datetime,
     result: TickResult,
+    pending: list[_Queued],
 ) -> None:
     tenant = case.tenant
     if decision.resume:
@@ -101,8 +110,7 @@ async def _apply(
             result.escalated += 1
             return
         first = options[0]
-        message_id = await enqueue(
-            session,
+        row = outbound(
             route=first,
             template=action.stage.template,
             language=tenant.language,
@@ -116,21 +124,10 @@ async def _apply(
             idempotency_key=f"case:{case.id}:stage:{action.index}:first",
             fallback=[option.channel for option in options[1:]],
         )
+        pending.append(_Queued(case, action.stage.name, row))
         case.stage = action.index + 1
         case.last_stage_at = now
         case_ops.touch(case)
-        if message_id is not None:
-            case_ops.add_event(
-                session,
-                case.id,
-                "reminder_queued",
-                now,
-                stage=action.stage.name,
-                channel=first.channel,
-                message_id=message_id,
-            )
-            result.queued += 1
-            result.by_stage[action.stage.name] += 1
     elif isinstance(action, Escalate):
         case_ops.escalate(session, case, action.reason, now, tenant.monthly_rent_cents)
         result.escalated += 1
@@ -175,7 +172,25 @@ async def tick(
                 )
             )
             recent = await _recent_reminders(session, [case.tenant_id for case in batch], now)
+            pending: list[_Queued] = []
             for case in batch:
                 decision = decide(state_of(case, recent.get(case.tenant_id, ())), policy, now)
-                await _apply(session, case, decision, available, letterhead, now, result)
+                _apply(session, case, decision, available, letterhead, now, result, pending)
                 result.cases += 1
+            # One statement for the whole batch; the unique key drops a stage queued before.
+            queued = await insert_outbound(session, [item.row for item in pending])
+            for item in pending:
+                message_id = queued.get(item.row["idempotency_key"])
+                if message_id is None:
+                    continue
+                case_ops.add_event(
+                    session,
+                    item.case.id,
+                    "reminder_queued",
+                    now,
+                    stage=item.stage,
+                    channel=item.row["channel"],
+                    message_id=message_id,
+                )
+                result.queued += 1
+                result.by_stage[item.stage] += 1

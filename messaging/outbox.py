@@ -34,8 +34,7 @@ def tenant_context(
     return context
 
 
-async def enqueue(
-    session: AsyncSession,
+def outbound(
     *,
     route: Reachable,
     template: str,
@@ -49,8 +48,8 @@ async def enqueue(
     idempotency_key: str | None = None,
     fallback: list[str] | None = None,
     respect_quiet_hours: bool = True,
-) -> int | None:
-    """Queue one message; None when its idempotency key was queued before."""
+) -> dict[str, Any]:
+    """One outbox row, rendered for its channel and address."""
     # Names and amounts only reach addresses that the corporation's records or the tenant
     # proved to be theirs.
     values = {**context, "show_details": route.verified}
@@ -58,31 +57,44 @@ async def enqueue(
         values.pop("balance", None)
         values["name"] = "huurder" if language != "en" else "tenant"
     rendered = render(template, language, route.channel, values)
-    statement = (
-        insert_ignoring_conflicts(session, Message)
-        .values(
-            case_id=case_id,
-            tenant_id=tenant_id,
-            contact_point_id=route.contact_point_id,
-            direction="out",
-            kind=kind,
-            channel=route.channel,
-            address=route.address,
-            stage=stage,
-            template=template,
-            language=language,
-            context=context,
-            subject=rendered.subject,
-            body=rendered.body,
-            status="queued",
-            attempts=0,
-            next_attempt_at=now,
-            fallback_channels=fallback or [],
-            respect_quiet_hours=respect_quiet_hours,
-            idempotency_key=idempotency_key,
-            created_at=now,
-        )
-        .returning(Message.id)
+    return {
+        "case_id": case_id,
+        "tenant_id": tenant_id,
+        "contact_point_id": route.contact_point_id,
+        "direction": "out",
+        "kind": kind,
+        "channel": route.channel,
+        "address": route.address,
+        "stage": stage,
+        "template": template,
+        "language": language,
+        "context": context,
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "fallback_channels": fallback or [],
+        "respect_quiet_hours": respect_quiet_hours,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+    }
+
+
+async def insert_outbound(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Queue many keyed messages in one statement; the ids of those not queued before."""
+    if not rows:
+        return {}
+    result = await session.execute(
+        insert_ignoring_conflicts(session, Message).returning(Message.id, Message.idempotency_key),
+        rows,
     )
-    result = await session.execute(statement)
+    return {key: message_id for message_id, key in result if key is not None}
+
+
+async def enqueue(session: AsyncSession, **message: Any) -> int | None:
+    """Queue one message; None when its idempotency key was queued before."""
+    result = await session.execute(
+        insert_ignoring_conflicts(session, Message).returning(Message.id), [outbound(**message)]
+    )
     return result.scalar_one_or_none()

@@ -12,13 +12,11 @@ import asyncio
 import os
 import shutil
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -29,6 +27,7 @@ from bot.settings import Settings
 from messaging.channels.sandbox import SandboxChannel
 from storage.db import create_engine
 from storage.migrate import upgrade
+from storage.scratch import create_database, drop_database
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REQUIRE_PG = os.environ.get("ARREARS_TEST_REQUIRE_POSTGRES") == "1"
@@ -92,13 +91,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"PostgreSQL tests passed: {_ran_on_postgres}")
 
 
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 async def _migrate(url: str) -> None:
     engine = create_engine(url)
     try:
@@ -110,62 +102,35 @@ async def _migrate(url: str) -> None:
 @dataclass(frozen=True)
 class Templates:
     sqlite_file: Path
-    pg_template: str | None
+    pg_template_url: str | None
 
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     sqlite_file = tmp_path_factory.mktemp("template") / "template.db"
     asyncio.run(_migrate(f"sqlite+aiosqlite:///{sqlite_file}"))
-    pg_template = None
+    pg_template_url = None
     if PG_URL:
-        pg_template = f"arrears_tpl_{uuid.uuid4().hex[:10]}"
-
-        async def create() -> None:
-            conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-            try:
-                await conn.execute(f'CREATE DATABASE "{pg_template}"')
-            finally:
-                await conn.close()
-            await _migrate(make_url(PG_URL).set(database=pg_template).render_as_string(False))
-
-        asyncio.run(create())
-    yield Templates(sqlite_file, pg_template)
-    if PG_URL and pg_template:
-
-        async def drop() -> None:
-            conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{pg_template}" WITH (FORCE)')
-            finally:
-                await conn.close()
-
-        asyncio.run(drop())
+        pg_template_url = asyncio.run(create_database(PG_URL, "arrears_tpl"))
+        asyncio.run(_migrate(pg_template_url))
+    yield Templates(sqlite_file, pg_template_url)
+    if pg_template_url:
+        asyncio.run(drop_database(pg_template_url, PG_URL))
 
 
 @pytest.fixture
-async def database_url(
-    backend: str, templates: Templates, tmp_path: Path
-) -> AsyncIterator[str]:
+async def database_url(backend: str, templates: Templates, tmp_path: Path) -> AsyncIterator[str]:
     """A freshly migrated, empty database of the given backend."""
     if backend == "sqlite":
         target = tmp_path / "test.db"
         shutil.copyfile(templates.sqlite_file, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
-    assert PG_URL and templates.pg_template
-    name = f"arrears_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates.pg_template}"')
-    finally:
-        await admin.close()
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    assert PG_URL and templates.pg_template_url
+    template = make_url(templates.pg_template_url).database
+    url = await create_database(PG_URL, "arrears_t", template=template)
+    yield url
+    await drop_database(url, PG_URL)
 
 
 @pytest.fixture

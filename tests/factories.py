@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-HEADER = "tenant_ref;name;phone;email;language;monthly_rent;balance;as_of;postcode;house_number;municipality"
+HEADER = (
+    "tenant_ref;name;phone;email;language;monthly_rent;balance;as_of;postcode;house_number;"
+    "municipality"
+)
 
 
 def arrears_csv(*rows: str, header: str = HEADER) -> bytes:
@@ -23,8 +26,19 @@ def row(
     municipality: str = "Meppel",
 ) -> str:
     return ";".join(
-        [ref, name, phone, email, language, rent, balance, as_of, postcode, house_number,
-         municipality]
+        [
+            ref,
+            name,
+            phone,
+            email,
+            language,
+            rent,
+            balance,
+            as_of,
+            postcode,
+            house_number,
+            municipality,
+        ]
     )
 
 

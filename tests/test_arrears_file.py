@@ -39,8 +39,12 @@ def test_bad_amounts(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "day"),
-    [("2026-11-25", date(2026, 11, 25)), ("25-11-2026", date(2026, 11, 25)),
-     ("5/1/2027", date(2027, 1, 5)), ("05.01.2027", date(2027, 1, 5))],
+    [
+        ("2026-11-25", date(2026, 11, 25)),
+        ("25-11-2026", date(2026, 11, 25)),
+        ("5/1/2027", date(2027, 1, 5)),
+        ("05.01.2027", date(2027, 1, 5)),
+    ],
 )
 def test_dates(text: str, day: date) -> None:
     assert parse_date(text) == day
@@ -65,9 +69,9 @@ def test_semicolon_bom_crlf_dutch_amounts() -> None:
 
 def test_comma_lf_any_column_order_and_case() -> None:
     data = (
-        "Balance,AS_OF,Tenant_Ref,Name,Monthly_Rent,Phone,Email,Language\n"
-        "1234.56,2026-11-25,T9,Jan Smit,700.00,+31 6 12345678,JAN@EXAMPLE.NL,EN\n"
-    ).encode()
+        b"Balance,AS_OF,Tenant_Ref,Name,Monthly_Rent,Phone,Email,Language\n"
+        b"1234.56,2026-11-25,T9,Jan Smit,700.00,+31 6 12345678,JAN@EXAMPLE.NL,EN\n"
+    )
     (only,) = parse_arrears_file(data).rows
     assert (only.tenant_ref, only.balance_cents, only.monthly_rent_cents) == ("T9", 123456, 70000)
     assert only.email == "jan@example.nl"
@@ -109,7 +113,7 @@ def test_every_bad_line_is_named() -> None:
 
 
 def test_missing_columns_are_named() -> None:
-    with pytest.raises(ArrearsFileError, match="missing column.*balance"):
+    with pytest.raises(ArrearsFileError, match=r"missing column.*balance"):
         parse_arrears_file(b"tenant_ref;name;monthly_rent;as_of\nT1;A;1;2026-01-01\n")
 
 

@@ -52,13 +52,13 @@ def test_weekly_limit_waits_until_the_oldest_contact_ages_out() -> None:
 
 def test_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        next_allowed(datetime(2026, 12, 1, 10), POLICY.sending, AMS)  # noqa: DTZ001
+        next_allowed(datetime(2026, 12, 1, 10), POLICY.sending, AMS)
 
 
 def test_sundays_and_holidays_are_closed() -> None:
     assert is_closed_day(local(2026, 12, 6).astimezone(AMS).date(), POLICY.sending)
-    assert is_closed_day(datetime(2026, 12, 25).date(), POLICY.sending)  # noqa: DTZ001
-    assert not is_closed_day(datetime(2026, 12, 28).date(), POLICY.sending)  # noqa: DTZ001
+    assert is_closed_day(datetime(2026, 12, 25).date(), POLICY.sending)
+    assert not is_closed_day(datetime(2026, 12, 28).date(), POLICY.sending)
 
 
 OPENED = local(2026, 12, 1, 8)  # Tuesday
@@ -141,8 +141,8 @@ def test_first_action_of_a_new_case() -> None:
 
 
 moments = st.datetimes(
-    min_value=datetime(2026, 1, 1),  # noqa: DTZ001
-    max_value=datetime(2028, 12, 31),  # noqa: DTZ001
+    min_value=datetime(2026, 1, 1),
+    max_value=datetime(2028, 12, 31),
     timezones=st.just(UTC),
 )
 
@@ -154,8 +154,7 @@ def case_states(draw: st.DrawFn) -> tuple[CaseState, datetime]:
     last = opened + timedelta(minutes=draw(st.integers(0, 60 * 24 * 40))) if stage else None
     now = (last or opened) + timedelta(minutes=draw(st.integers(0, 60 * 24 * 30)))
     recent = tuple(
-        now - timedelta(minutes=m)
-        for m in draw(st.lists(st.integers(1, 60 * 24 * 8), max_size=5))
+        now - timedelta(minutes=m) for m in draw(st.lists(st.integers(1, 60 * 24 * 8), max_size=5))
     )
     return CaseState(CaseStatus.OPEN, stage, opened, last, None, recent), now
 

@@ -49,8 +49,14 @@ async def test_the_same_rows_in_another_file_change_nothing_but_the_batch(
     summary = await runtime.import_data(arrears_csv(row("T1", balance=" 650,00 ")), "b.csv")
     assert (summary.opened, summary.updated, summary.closed) == (0, 0, 0)
     after = await snapshot(runtime)
-    for table in ("tenants", "contact_points", "cases", "case_events", "arrears_snapshots",
-                  "messages"):
+    for table in (
+        "tenants",
+        "contact_points",
+        "cases",
+        "case_events",
+        "arrears_snapshots",
+        "messages",
+    ):
         assert after[table] == before[table], table
 
 

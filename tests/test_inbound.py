@@ -17,12 +17,16 @@ _ids = itertools.count()
 
 
 async def say(
-    runtime: Runtime, text: str, channel: str = "whatsapp", address: str = ANNA,
+    runtime: Runtime,
+    text: str,
+    channel: str = "whatsapp",
+    address: str = ANNA,
     provider_id: str | None = None,
 ) -> InboundResult:
     return await runtime.receive(
-        InboundMessage(channel, address, text, provider_id or f"in-{next(_ids)}",
-                       runtime.clock.now())
+        InboundMessage(
+            channel, address, text, provider_id or f"in-{next(_ids)}", runtime.clock.now()
+        )
     )
 
 

@@ -30,9 +30,7 @@ async def run_until(runtime: Runtime, clock: ManualClock, end: datetime) -> None
         async with runtime.sessions() as session:
             due = [
                 await session.scalar(
-                    select(func.min(Case.next_action_at)).where(
-                        Case.status.in_(["open", "paused"])
-                    )
+                    select(func.min(Case.next_action_at)).where(Case.status.in_(["open", "paused"]))
                 ),
                 await session.scalar(
                     select(func.min(Message.next_attempt_at)).where(Message.status == "queued")

@@ -37,8 +37,9 @@ async def _run_workers(settings: Settings, clock: ManualClock, tenants: int, wor
     settings = settings.model_copy(update={"batch_size": 37})
     sandboxes = [SandboxChannel() for _ in range(workers)]
     runtimes = [
-        await Runtime.start(settings, clock=clock, channels=dict.fromkeys(CHANNELS, box),
-                            migrate=False)
+        await Runtime.start(
+            settings, clock=clock, channels=dict.fromkeys(CHANNELS, box), migrate=False
+        )
         for box in sandboxes
     ]
     try:

@@ -1,0 +1,76 @@
+"""The `arrears-bot` command, run as a user would (SQLite file in a temporary directory)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.factories import arrears_csv, row
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("ARREARS_LOG_LEVEL", "WARNING")
+    return path
+
+
+def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    good = tmp_path / "arrears.csv"
+    good.write_bytes(arrears_csv(row("T1"), row("T2", balance="0")))
+    result = runner.invoke(app, ["import", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "2 rows, 2 new tenants, 1 cases opened, 0 updated, 0 closed" in result.output
+    again = runner.invoke(app, ["import", str(good)])
+    assert again.exit_code == 0 and "already imported" in again.output
+    queue = runner.invoke(app, ["queue"])
+    assert queue.exit_code == 0 and "The queue is empty." in queue.output
+
+
+def test_a_bad_import_names_each_line_and_exits_nonzero(db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(arrears_csv(row("T1"), row("T2", balance="?"), row("T3", phone="1")))
+    result = runner.invoke(app, ["import", str(bad)])
+    assert result.exit_code == 1
+    assert "nothing was changed" in result.output
+    assert "line 3: balance" in result.output and "line 4: phone" in result.output
+
+
+def test_parse_writes_one_json_object_per_line() -> None:
+    result = runner.invoke(
+        app,
+        ["parse", "--today", "2026-11-25"],
+        input="hulp\nik kan 50 euro per maand\n\nik betaal volgende week\n",
+    )
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["intent"] for line in lines] == ["help", "plan", "unknown", "plan"]
+    assert lines[1]["amount_cents"] == 5000 and lines[1]["months"] is None
+    assert lines[3]["pay_date"] == "2026-12-02"
+    assert set(lines[0]) == {"intent", "amount_cents", "months", "pay_date"}
+
+
+def test_headless_demo_runs_a_month(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--headless", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for stage in ("friendly", "plan_offer", "written"):
+        assert stage in out
+    counts = {
+        label: int(line.split()[-1])
+        for line in out.splitlines()
+        for label in ("paid (closed)", "no_reply", "help", "plan_request")
+        if line.strip().startswith(label)
+    }
+    assert counts["paid (closed)"] > 0 and counts["no_reply"] > 0
+    assert counts["help"] > 0 and counts["plan_request"] > 0
+    assert "Fallbacks to another channel" in out
+    assert (tmp_path / "arrears-demo.db").exists()
