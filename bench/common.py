@@ -28,12 +28,12 @@ def postgres_url() -> str | None:
         return None
 
 
-def arrears_file(rows: int, as_of: str = "01-12-2026") -> bytes:
+def arrears_file(rows: int, as_of: str = "01-12-2026", shift: int = 0) -> bytes:
     lines = [HEADER]
     for i in range(rows):
         phone = f"06-{20000000 + i:08d}" if i % 10 else ""
         email = f"t{i}@example.nl" if i % 3 == 0 else ""
-        balance = f"{(i % 900) + 100},{i % 100:02d}"
+        balance = f"{(i % 900) + 100 + shift},{i % 100:02d}"
         lines.append(
             f"B{i:07d};Huurder {i};{phone};{email};nl;650,00;{balance};{as_of};7941AB;{i % 200}"
         )

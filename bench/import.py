@@ -28,7 +28,7 @@ def peak_rss_mib() -> float:
 
 async def measure(backend: str, rows: int) -> None:
     first = arrears_file(rows)
-    second = first.replace(b";01-12-2026;", b";02-12-2026;").replace(b",00;", b",50;")
+    second = arrears_file(rows, as_of="02-12-2026", shift=25)
     async with scratch_database(backend) as url:
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
         clock = ManualClock(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))

@@ -90,13 +90,18 @@ async def _by_tenant(
     return found
 
 
-async def _insert_many(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    ids: list[int] = []
+async def _insert_many(
+    session: AsyncSession, model: Any, rows: list[dict[str, Any]], key: Any = None
+) -> dict[Any, int]:
+    """Insert in chunks; with ``key``, map each new row's key to its id. The key, not the
+    row order, ties ids to rows: ordered RETURNING costs SQLite one statement per row."""
+    ids: dict[Any, int] = {}
     for chunk in _chunks(rows):
-        result = await session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True), list(chunk)
-        )
-        ids.extend(result)
+        if key is None:
+            await session.execute(insert(model), list(chunk))
+            continue
+        result = await session.execute(insert(model).returning(model.id, key), list(chunk))
+        ids.update({row_key: row_id for row_id, row_key in result})
     return ids
 
 
@@ -117,6 +122,7 @@ async def _sync_tenants(
             }
             for row in new_rows
         ],
+        key=Tenant.external_ref,
     )
     changed = []
     for row in rows:
@@ -129,7 +135,7 @@ async def _sync_tenants(
     for chunk in _chunks(changed):
         await session.execute(update(Tenant), list(chunk))
     ids = {ref: tenant.id for ref, tenant in existing.items()}
-    ids.update({row.tenant_ref: id_ for row, id_ in zip(new_rows, new_ids, strict=True)})
+    ids.update(new_ids)
     return ids, len(new_rows)
 
 
@@ -178,10 +184,12 @@ async def _sync_contact_points(
 async def _sync_snapshots(
     session: AsyncSession, rows: list[ArrearsRow], tenant_ids: dict[str, int], batch_id: int
 ) -> None:
+    dates = sorted({row.as_of for row in rows})
     existing = {
         (snap.tenant_id, snap.as_of): snap
-        for snap in await _by_tenant(session, ArrearsSnapshot, list(tenant_ids.values()))
-        if snap.as_of in {row.as_of for row in rows}
+        for snap in await _by_tenant(
+            session, ArrearsSnapshot, list(tenant_ids.values()), ArrearsSnapshot.as_of.in_(dates)
+        )
     }
     new = []
     for row in rows:
@@ -332,8 +340,9 @@ async def _sync_cases(
             if not changed:
                 updated += 1
     if new_cases:
-        case_ids = await _insert_many(session, Case, new_cases)
-        for case_id, values in zip(case_ids, new_cases, strict=True):
+        case_ids = await _insert_many(session, Case, new_cases, key=Case.tenant_id)
+        for values in new_cases:
+            case_id = case_ids[values["tenant_id"]]
             event(
                 case_id,
                 "opened",
