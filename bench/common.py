@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from storage.db import create_engine
-from storage.migrate import upgrade
-from storage.scratch import create_database, drop_database
+from storage.scratch import create_database, drop_database, local_postgres, migrated
 
 HEADER = "tenant_ref;name;phone;email;language;monthly_rent;balance;as_of;postcode;house_number"
 
 
 def postgres_url() -> str | None:
     """ARREARS_BENCH_POSTGRES_URL, or the local server when it answers."""
-    url = os.environ.get("ARREARS_BENCH_POSTGRES_URL")
-    if url:
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    except OSError:
-        return None
+    return local_postgres(os.environ.get("ARREARS_BENCH_POSTGRES_URL"))
 
 
 def arrears_file(rows: int, as_of: str = "01-12-2026", shift: int = 0) -> bytes:
@@ -46,25 +36,17 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await _migrate(url)
+            await migrated(url)
             yield url
         return
     admin = postgres_url()
     assert admin is not None
     url = await create_database(admin, "arrears_bench")
     try:
-        await _migrate(url)
+        await migrated(url)
         yield url
     finally:
         await drop_database(url, admin)
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 def backends() -> list[str]:

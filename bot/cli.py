@@ -42,6 +42,8 @@ def _settings() -> Settings:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every run at INFO: a line a second says nothing to an operator.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     return settings
 
 

@@ -34,6 +34,7 @@ class Reply:
     amount_cents: int | None = None
     months: int | None = None
     pay_date: date | None = None
+    crisis: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -41,6 +42,22 @@ class Reply:
         data["pay_date"] = self.pay_date.isoformat() if self.pay_date else None
         return data
 
+
+# Words that mean the tenant may be in danger now: highest priority, crisis line in the answer.
+CRISIS_PHRASES = (
+    "crisis",
+    "ontruiming",
+    "ontruimd",
+    "uit huis gezet",
+    "eviction",
+    "evicted",
+    "deurwaarder",
+    "bailiff",
+    "zelfmoord",
+    "suicide",
+    "geen eten",
+    "no food",
+)
 
 _MENU = {"1": Intent.PLAN, "2": Intent.HELP, "3": Intent.PAID}
 _STOP_WORDS = {
@@ -95,13 +112,7 @@ _PHRASES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "died",
             "administrator",
             "budgetcoach",
-            "crisis",
-            "ontruiming",
-            "eviction",
-            "zelfmoord",
-            "suicide",
-            "geen eten",
-            "no food",
+            *CRISIS_PHRASES,
         ),
     ),
     (
@@ -336,6 +347,8 @@ def parse_reply(text: str, today: date | None = None) -> Reply:
         intent = Intent.PLAN
     if intent is Intent.PAID and pay_date is not None and today is not None and pay_date > today:
         intent = Intent.PLAN  # "I will pay next week" is a promise, not a payment
+    if any(_contains(clean, phrase) for phrase in CRISIS_PHRASES):
+        return Reply(Intent.HELP, crisis=True)
     if intent is not Intent.PLAN:
         return Reply(intent)
     return Reply(intent, amount, months if months and months > 0 else None, pay_date)

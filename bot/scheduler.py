@@ -45,12 +45,17 @@ def build_scheduler(
 
     settings = runtime.settings
     scheduler.add_job(
-        _guarded("tick", tick_then_dispatch), "interval", seconds=settings.tick_seconds, id="tick"
+        _guarded("tick", tick_then_dispatch),
+        "interval",
+        seconds=settings.tick_seconds,
+        id="tick",
+        name="tick",
     )
     scheduler.add_job(
         _guarded("dispatch", dispatch or runtime.dispatch),
         "interval",
         seconds=settings.dispatch_seconds,
         id="dispatch",
+        name="dispatch",
     )
     return scheduler

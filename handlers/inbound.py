@@ -36,17 +36,6 @@ _ANSWERS: dict[Intent, tuple[str | None, str]] = {
     Intent.OBJECTION: ("objection", "reply_objection"),
     Intent.PAID: (None, "reply_paid"),
 }
-_CRISIS_WORDS = (
-    "ontruiming",
-    "eviction",
-    "zelfmoord",
-    "suicide",
-    "geen eten",
-    "no food",
-    "deurwaarder",
-    "bailiff",
-    "uit huis gezet",
-)
 
 
 @dataclass(frozen=True)
@@ -138,7 +127,7 @@ async def handle_inbound(
         )
         if case is not None:
             message.case_id = case.id
-        await _react(session, reply, inbound.text, point, case, letterhead, now, message_id)
+        await _react(session, reply, point, case, letterhead, now, message_id)
         return InboundResult(
             message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
         )
@@ -147,7 +136,6 @@ async def handle_inbound(
 async def _react(
     session: AsyncSession,
     reply: Reply,
-    text: str,
     point: ContactPoint,
     case: Case | None,
     letterhead: Letterhead,
@@ -222,7 +210,7 @@ async def _react(
         message_id=message_id,
         **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}),
     )
-    reason, template = _answers(reply.intent, text)
+    reason, template = _answers(reply)
     if reply.amount_cents:
         context["amount"] = format_euros(reply.amount_cents)
     context["crisis"] = reason == "crisis"
@@ -245,9 +233,7 @@ async def _react(
     await answer(template)
 
 
-def _answers(intent: Intent, text: str) -> tuple[str | None, str]:
-    reason, template = _ANSWERS.get(intent, ("unknown_reply", "reply_received"))
-    lowered = text.lower()
-    if any(word in lowered for word in _CRISIS_WORDS):
+def _answers(reply: Reply) -> tuple[str | None, str]:
+    if reply.crisis:
         return "crisis", "reply_help"
-    return reason, template
+    return _ANSWERS.get(reply.intent, ("unknown_reply", "reply_received"))

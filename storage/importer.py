@@ -8,7 +8,7 @@ left alone: a partial export must not close anyone's case.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -30,21 +30,19 @@ from storage.models import (
     PaymentPlan,
     Tenant,
 )
+from storage.sql import refresh_statistics
 
 T = TypeVar("T")
 _CHUNK = 5000  # keeps IN lists and parameter counts well inside both backends' limits
-_TENANT_FIELDS = (
-    "name",
-    "language",
-    "monthly_rent_cents",
-    "postcode",
-    "house_number",
-    "house_number_suffix",
-    "city",
-    "municipality",
-    "administrator",
-    "debt_assistance",
+# The row's fields that are the tenant's (phone and email become contact points).
+_TENANT_FIELDS = tuple(
+    f.name
+    for f in fields(ArrearsRow)
+    if f.name not in ("line", "tenant_ref", "phone", "email", "balance_cents", "as_of")
 )
+# After a bulk load PostgreSQL's planner still believes the tables are small; with a generic
+# plan for a large IN list it then scans every row once per list entry. ANALYZE fixes it.
+_REFRESH_STATISTICS_AFTER = 1000
 NOTICE_CHANNELS = ("whatsapp", "sms", "telegram", "email")
 
 
@@ -276,12 +274,8 @@ async def _sync_cases(
                     }
                 )
             continue
-        if row.balance_cents <= 0:
-            case.status = CaseStatus.CLOSED
-            case.closed_at = now
-            case.close_reason = "paid"
-            case.next_action_at = None
-            case.version += 1
+        changed = row.balance_cents != case.balance_cents
+        if changed:
             event(
                 case.id,
                 "balance_changed",
@@ -289,12 +283,22 @@ async def _sync_cases(
                 balance_cents=row.balance_cents,
                 as_of=row.as_of.isoformat(),
             )
-            event(case.id, "closed", reason="paid")
-            case.balance_cents = row.balance_cents
             plan = active_plans.get(case.id)
-            if plan is not None:
+            if plan is not None and row.balance_cents <= 0:
                 plan.status = "completed"
                 event(case.id, "plan_completed", plan_id=plan.id)
+            elif plan is not None and row.balance_cents > case.balance_cents:
+                plan.status = "broken"
+                event(case.id, "plan_broken", plan_id=plan.id)
+            case.balance_cents = row.balance_cents
+            case.version += 1
+        if row.balance_cents <= 0:
+            case.status = CaseStatus.CLOSED
+            case.closed_at = now
+            case.close_reason = "paid"
+            case.next_action_at = None
+            case.version += 1
+            event(case.id, "closed", reason="paid")
             options = routes(NOTICE_CHANNELS, _reachable(points.get(tenant_id, [])), available)
             if options:
                 tenant = await session.get_one(Tenant, tenant_id)
@@ -314,31 +318,16 @@ async def _sync_cases(
                 )
             closed += 1
             continue
-        changed = row.balance_cents != case.balance_cents
-        if changed:
-            event(
-                case.id,
-                "balance_changed",
-                previous_cents=case.balance_cents,
-                balance_cents=row.balance_cents,
-                as_of=row.as_of.isoformat(),
-            )
-            plan = active_plans.get(case.id)
-            if plan is not None and row.balance_cents > case.balance_cents:
-                plan.status = "broken"
-                event(case.id, "plan_broken", plan_id=plan.id)
-            case.balance_cents = row.balance_cents
-            case.version += 1
-            updated += 1
-        if case.status == CaseStatus.PAUSED and case.pause_reason == "paid":
+        resumed = case.status == CaseStatus.PAUSED and case.pause_reason == "paid"
+        if resumed:
             # "I paid" holds the reminders until the next list; this is it.
             case.status = CaseStatus.OPEN
             case.pause_reason = None
             case.next_action_at = now
             case.version += 1
             event(case.id, "resumed", reason="balance still open after tenant said paid")
-            if not changed:
-                updated += 1
+        if changed or resumed:
+            updated += 1
     if new_cases:
         case_ids = await _insert_many(session, Case, new_cases, key=Case.tenant_id)
         for values in new_cases:
@@ -390,4 +379,6 @@ async def import_arrears(
             session, rows, tenant_ids, points, policy, letterhead, available, now
         )
         batch.opened, batch.updated, batch.closed = opened, updated, closed
+        if created + opened >= _REFRESH_STATISTICS_AFTER:
+            await refresh_statistics(session)
         return ImportSummary(batch.id, len(rows), created, opened, updated, closed)

@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from storage.db import create_engine
+from storage.migrate import upgrade
+
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def local_postgres(configured: str | None) -> str | None:
+    """``configured`` if set, else the local server's URL when it answers, else None."""
+    if configured:
+        return configured
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return LOCAL_POSTGRES
+    except OSError:
+        return None
+
+
+async def migrated(url: str) -> str:
+    """Bring the schema at ``url`` up to date; return the URL."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    return url
 
 
 def _admin_dsn(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,13 @@ def insert_ignoring_conflicts(session: AsyncSession, model: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Let PostgreSQL's planner see the rows a bulk load added (SQLite plans without)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("tenants", "contact_points", "cases", "arrears_snapshots", "case_events"):
+            await session.execute(text(f"ANALYZE {table}"))
 
 
 def claim(statement: Select[Any]) -> Select[Any]:

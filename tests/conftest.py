@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,28 +24,14 @@ from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from messaging.channels.sandbox import SandboxChannel
-from storage.db import create_engine
-from storage.migrate import upgrade
-from storage.scratch import create_database, drop_database
+from storage.scratch import create_database, drop_database, local_postgres, migrated
 
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REQUIRE_PG = os.environ.get("ARREARS_TEST_REQUIRE_POSTGRES") == "1"
 # Tuesday 1 December 2026, 10:00 in Amsterdam: an ordinary working morning.
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def _pg_url() -> str | None:
-    url = os.environ.get("ARREARS_TEST_POSTGRES_URL")
-    if url:
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return DEFAULT_PG
-    except OSError:
-        return None
-
-
-PG_URL = _pg_url()
+PG_URL = local_postgres(os.environ.get("ARREARS_TEST_POSTGRES_URL"))
 if REQUIRE_PG and PG_URL is None:
     raise RuntimeError("ARREARS_TEST_REQUIRE_POSTGRES=1 but no PostgreSQL is reachable")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -91,14 +76,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"PostgreSQL tests passed: {_ran_on_postgres}")
 
 
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 @dataclass(frozen=True)
 class Templates:
     sqlite_file: Path
@@ -108,11 +85,11 @@ class Templates:
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     sqlite_file = tmp_path_factory.mktemp("template") / "template.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{sqlite_file}"))
+    asyncio.run(migrated(f"sqlite+aiosqlite:///{sqlite_file}"))
     pg_template_url = None
     if PG_URL:
         pg_template_url = asyncio.run(create_database(PG_URL, "arrears_tpl"))
-        asyncio.run(_migrate(pg_template_url))
+        asyncio.run(migrated(pg_template_url))
     yield Templates(sqlite_file, pg_template_url)
     if pg_template_url:
         asyncio.run(drop_database(pg_template_url, PG_URL))
