@@ -30,7 +30,7 @@ from storage.models import (
     PaymentPlan,
     Tenant,
 )
-from storage.sql import refresh_statistics
+from storage.sql import plan_for_bulk, refresh_statistics
 
 T = TypeVar("T")
 _CHUNK = 5000  # keeps IN lists and parameter counts well inside both backends' limits
@@ -40,8 +40,7 @@ _TENANT_FIELDS = tuple(
     for f in fields(ArrearsRow)
     if f.name not in ("line", "tenant_ref", "phone", "email", "balance_cents", "as_of")
 )
-# After a bulk load PostgreSQL's planner still believes the tables are small; with a generic
-# plan for a large IN list it then scans every row once per list entry. ANALYZE fixes it.
+# After a bulk load PostgreSQL's planner still believes the tables are small until ANALYZE.
 _REFRESH_STATISTICS_AFTER = 1000
 NOTICE_CHANNELS = ("whatsapp", "sms", "telegram", "email")
 
@@ -233,19 +232,11 @@ async def _sync_cases(
             session, Case, list(tenant_ids.values()), Case.status != CaseStatus.CLOSED
         )
     }
-    active_plans = (
-        {
-            plan.case_id: plan
-            for plan in await session.scalars(
-                select(PaymentPlan).where(
-                    PaymentPlan.status == "active",
-                    PaymentPlan.case_id.in_([case.id for case in open_cases.values()]),
-                )
-            )
-        }
-        if open_cases
-        else {}
-    )
+    # Active plans are few next to the tenants in a list: fetch them all, not by id list.
+    active_plans = {
+        plan.case_id: plan
+        for plan in await session.scalars(select(PaymentPlan).where(PaymentPlan.status == "active"))
+    }
     events: list[dict[str, Any]] = []
     new_cases: list[dict[str, Any]] = []
     first_at = first_action_at(now, policy)
@@ -371,6 +362,7 @@ async def import_arrears(
         )
         session.add(batch)
         await session.flush()
+        await plan_for_bulk(session)
         rows = parsed.rows
         tenant_ids, created = await _sync_tenants(session, rows, now)
         points = await _sync_contact_points(session, rows, tenant_ids, now)

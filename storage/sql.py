@@ -16,6 +16,16 @@ def insert_ignoring_conflicts(session: AsyncSession, model: Any) -> Any:
     return sqlite.insert(model).on_conflict_do_nothing()
 
 
+async def plan_for_bulk(session: AsyncSession) -> None:
+    """Within a bulk load, plan each statement for its own values (PostgreSQL).
+
+    The planner's statistics do not yet know the rows this transaction added; a generic plan
+    for `IN (5000 values)` then scans the table once per value. A custom plan hashes the list.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def refresh_statistics(session: AsyncSession) -> None:
     """Let PostgreSQL's planner see the rows a bulk load added (SQLite plans without)."""
     if session.get_bind().dialect.name == "postgresql":
