@@ -248,13 +248,8 @@ def demo(
     async def run_headless() -> None:
         clock = ManualClock(demo_start(first_day, load_policy().tz))
         runtime, simulation = await prepare(clock)
-        end = clock.now() + timedelta(days=days)
         try:
-            while clock.now() < end:
-                await simulation.step(clock.now())
-                # Jump to the next thing that happens; the tick's minute is the resolution.
-                upcoming = await simulation.next_moment(clock.now())
-                clock.current = max(upcoming, clock.now() + timedelta(minutes=1))
+            await simulation.run_until(clock, clock.now() + timedelta(days=days))
             summary = await summarise(runtime)
         finally:
             await runtime.close()
@@ -269,12 +264,19 @@ def demo(
 
     async def run_live() -> None:
         per_day = day_seconds or settings.demo_day_seconds
-        clock = FastClock(demo_start(first_day, load_policy().tz), speed=86400 / per_day)
-        runtime, simulation = await prepare(clock)
+        policy = load_policy()
+        manual = ManualClock(demo_start(first_day, policy.tz))
+        runtime, simulation = await prepare(manual)
+        # Skip the quiet first days: start live just before the first reminders go out.
+        quiet = timedelta(days=policy.stages[0].after_days, hours=2)
+        await simulation.run_until(manual, manual.now() + quiet)
+        clock = FastClock(manual.now(), speed=86400 / per_day)
+        runtime.clock = clock
         scheduler = build_scheduler(
             runtime, tick=lambda: simulation.step(clock.now()), dispatch=runtime.dispatch
         )
-        scheduler.reschedule_job("tick", trigger="interval", seconds=min(1.0, per_day / 48))
+        step = max(0.5, min(1.0, per_day / 48))
+        scheduler.reschedule_job("tick", trigger="interval", seconds=step)
         application = build_app(runtime)
 
         async def started(_: web.Application) -> None:

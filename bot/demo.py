@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from bot.clock import ManualClock
 from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage, OutboundMessage, PermanentSendError, SendError
 from storage.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
@@ -99,6 +100,14 @@ class Simulation:
         await self.runtime.tick()
         await self.runtime.dispatch()
         await self.observe(now)
+
+    async def run_until(self, clock: ManualClock, end: datetime) -> None:
+        """Run the simulation on a manual clock, jumping from one event to the next."""
+        while clock.now() < end:
+            await self.step(clock.now())
+            # The tick's minute is the resolution.
+            upcoming = await self.next_moment(clock.now())
+            clock.current = min(max(upcoming, clock.now() + timedelta(minutes=1)), end)
 
     async def next_moment(self, now: datetime) -> datetime:
         """When something will next happen: the headless demo jumps there."""

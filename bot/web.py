@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +27,13 @@ def pages() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["euros"] = format_euros
+    env.filters["local"] = _local
     return env
+
+
+def _local(moment: datetime | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
+    """A stored UTC moment as the corporation's wall-clock time."""
+    return moment.astimezone(tz).strftime(fmt) if moment else ""
 
 
 def render_page(name: str, status: int = 200, **context: Any) -> web.Response:

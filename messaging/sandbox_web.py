@@ -73,6 +73,7 @@ async def overview(request: web.Request) -> web.Response:
         quiet=quiet,
         unknown=unknown,
         now=runtime.clock.now(),
+        tz=runtime.policy.tz,
         channels=sorted(runtime.channels),
     )
 
@@ -104,6 +105,7 @@ async def phone(request: web.Request) -> web.Response:
         case=case,
         points=points,
         now=runtime.clock.now(),
+        tz=runtime.policy.tz,
     )
 
 

@@ -47,6 +47,7 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
     phone = await client.get(tenant_path.group(1))
     phone_page = await phone.text()
     assert "De huur is nog niet" in phone_page and "€ 650,00" in phone_page
+    assert "Fri 04 Dec 11:00" in phone_page  # 10:00 UTC shown as Amsterdam time
     point = re.search(r'<option value="(\d+)">whatsapp', phone_page)
     assert point
 
