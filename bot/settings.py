@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,28 @@ class Settings(BaseSettings):
     corporation_name: str = "Woningcorporatie"
     corporation_phone: str = "088 123 45 67"
     log_level: str = "INFO"
+    public_base_url: str | None = Field(
+        default=None,
+        description="The service's public https URL (behind any proxy); webhooks are "
+        "verified against it and status callbacks point to it.",
+    )
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_sms_from: str | None = Field(
+        default=None, description="E.164 sender number or Messaging Service SID (MG…)."
+    )
+    twilio_whatsapp_from: str | None = Field(
+        default=None, description="E.164 number of the approved WhatsApp sender."
+    )
+    twilio_sms_per_second: float = Field(default=1.0, gt=0)
+    twilio_whatsapp_per_second: float = Field(default=20.0, gt=0)
+    twilio_api_base_url: str | None = Field(
+        default=None, description="Only for tests against a fake Twilio."
+    )
+    whatsapp_content_sids: dict[str, str] = Field(
+        default_factory=dict,
+        description='Approved WhatsApp templates: {"reminder_friendly:nl": "HX…", …}.',
+    )
     demo_day_seconds: float = Field(
         default=10.0, gt=0, description="Real seconds per simulated day in `arrears-bot demo`."
     )

@@ -8,7 +8,7 @@ mid-send is taken again once its lease runs out (at-least-once, like every provi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,9 +53,14 @@ class DispatchResult:
 Outcome = SendResult | SendError
 
 
+# WhatsApp allows free text only this long after the tenant's last message.
+SESSION_WINDOW = timedelta(hours=24)
+
+
 async def _claim(
     sessions: SessionMaker, now: datetime, batch_size: int, lease: timedelta
-) -> list[Message]:
+) -> tuple[list[Message], set[int]]:
+    """Claimed messages, and which of their contact points wrote to us within the window."""
     async with sessions() as session, session.begin():
         ids = list(
             await session.scalars(
@@ -74,53 +79,104 @@ async def _claim(
             )
         )
         if not ids:
-            return []
+            return [], set()
         await session.execute(
             update(Message)
             .where(Message.id.in_(ids))
             .values(status="sending", claimed_until=now + lease, attempts=Message.attempts + 1)
         )
-        return list(
+        claimed = list(
             await session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
         )
+        point_ids = {m.contact_point_id for m in claimed if m.contact_point_id is not None}
+        open_windows = set(
+            await session.scalars(
+                select(ContactPoint.id).where(
+                    ContactPoint.id.in_(point_ids),
+                    ContactPoint.last_inbound_at > now - SESSION_WINDOW,
+                )
+            )
+        )
+        return claimed, open_windows
 
 
-async def _send(adapter: ChannelAdapter | None, message: Message) -> Outcome:
+def outbound_of(message: Message, session_open: bool) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=message.id,
+        channel=message.channel,
+        address=message.address,
+        body=message.body,
+        subject=message.subject,
+        template=message.template,
+        language=message.language or "nl",
+        variables={key: str(value) for key, value in message.context.items() if value},
+        session_open=session_open,
+    )
+
+
+async def _send(adapter: ChannelAdapter | None, message: OutboundMessage) -> Outcome:
     if adapter is None:
         return PermanentSendError(f"channel {message.channel} is not configured")
     try:
-        return await adapter.send(
-            OutboundMessage(
-                message_id=message.id,
-                channel=message.channel,
-                address=message.address,
-                body=message.body,
-                subject=message.subject,
-            )
-        )
+        return await adapter.send(message)
     except SendError as error:
         return error
     except Exception as error:  # an adapter bug must not lose the message: retry it
         return TransientSendError(f"{type(error).__name__}: {error}"[:300])
 
 
-async def _fall_back(
+async def record_failure(
     session: AsyncSession,
     message: Message,
     case: Case | None,
-    available: Mapping[str, ChannelAdapter],
+    point: ContactPoint | None,
+    error: SendError,
+    available: Collection[str],
     now: datetime,
-    result: DispatchResult,
-) -> None:
-    if case is None or message.kind == "reply":
-        return
+) -> bool:
+    """A message that will not arrive: note it, spare the contact point if it is dead, and
+    queue the stage on the next channel. True when a fallback was queued. Also used when a
+    provider reports the failure later, in a delivery receipt."""
+    message.status = "failed"
+    message.claimed_until = None
+    message.last_error = f"{error.code or ''} {error.detail}".strip()[:300]
+    if point is not None:
+        point.failures += 1
+        if isinstance(error, PermanentSendError) and error.opted_out:
+            point.opted_out_at = point.opted_out_at or now
+        elif (
+            isinstance(error, PermanentSendError) and error.unreachable
+        ) or point.failures >= UNREACHABLE_AFTER_FAILURES:
+            point.unreachable_at = point.unreachable_at or now
+    if case is None:
+        return False
+    case_ops.add_event(
+        session,
+        case.id,
+        "send_failed",
+        now,
+        message_id=message.id,
+        channel=message.channel,
+        attempt=message.attempts,
+        error=message.last_error,
+    )
+    return await _fall_back(session, message, case, available, now)
+
+
+async def _fall_back(
+    session: AsyncSession,
+    message: Message,
+    case: Case,
+    available: Collection[str],
+    now: datetime,
+) -> bool:
     tenant = case.tenant
     points = [
         Reachable(p.id, p.channel, p.address, p.verified)
         for p in sorted(tenant.contact_points, key=lambda p: p.id)
         if p.usable
     ]
-    options = routes(message.fallback_channels, points, available.keys(), exclude={message.channel})
+    options = routes(message.fallback_channels, points, available, exclude={message.channel})
     if not options:
         if case.status in (CaseStatus.OPEN, CaseStatus.PAUSED) and message.kind == "reminder":
             case_ops.escalate(
@@ -131,7 +187,7 @@ async def _fall_back(
                 tenant.monthly_rent_cents,
                 message_id=message.id,
             )
-        return
+        return False
     nxt = options[0]
     base_key = message.idempotency_key or f"message:{message.id}"
     new_id = await enqueue(
@@ -149,18 +205,19 @@ async def _fall_back(
         fallback=[option.channel for option in options[1:]],
         respect_quiet_hours=message.respect_quiet_hours,
     )
-    if new_id is not None:
-        result.fell_back += 1
-        case_ops.add_event(
-            session,
-            case.id,
-            "fallback",
-            now,
-            from_channel=message.channel,
-            to_channel=nxt.channel,
-            message_id=message.id,
-            new_message_id=new_id,
-        )
+    if new_id is None:
+        return False
+    case_ops.add_event(
+        session,
+        case.id,
+        "fallback",
+        now,
+        from_channel=message.channel,
+        to_channel=nxt.channel,
+        message_id=message.id,
+        new_message_id=new_id,
+    )
+    return True
 
 
 async def _record(
@@ -239,18 +296,9 @@ async def _record(
                     )
                 result.retried += 1
                 continue
-            message.status = "failed"
             result.failed += 1
-            if point is not None:
-                point.failures += 1
-                unreachable = isinstance(outcome, PermanentSendError) and outcome.unreachable
-                if unreachable or point.failures >= UNREACHABLE_AFTER_FAILURES:
-                    point.unreachable_at = now
-            if case is not None:
-                case_ops.add_event(
-                    session, case.id, "send_failed", now, **attempt, error=message.last_error
-                )
-            await _fall_back(session, message, case, available, now, result)
+            if await record_failure(session, message, case, point, outcome, available.keys(), now):
+                result.fell_back += 1
 
 
 async def dispatch(
@@ -265,7 +313,7 @@ async def dispatch(
     """Send everything due at ``now``."""
     result = DispatchResult()
     while True:
-        claimed = await _claim(sessions, now, batch_size, lease)
+        claimed, open_windows = await _claim(sessions, now, batch_size, lease)
         if not claimed:
             return result
         ready: list[Message] = []
@@ -292,5 +340,10 @@ async def dispatch(
                         )
                     )
             result.deferred += len(deferred)
-        sent = await asyncio.gather(*(_send(channels.get(m.channel), m) for m in ready))
+        sent = await asyncio.gather(
+            *(
+                _send(channels.get(m.channel), outbound_of(m, m.contact_point_id in open_windows))
+                for m in ready
+            )
+        )
         await _record(sessions, list(zip(ready, sent, strict=True)), policy, channels, now, result)

@@ -5,7 +5,8 @@ Provider errors are translated at the adapter into one of two kinds::
     SendError
     ├── TransientSendError   try the same channel again later (retry_after if the provider said)
     └── PermanentSendError   this channel will not work for this message: fall back to the next;
-                             ``unreachable`` means the address can never be reached here
+                             ``unreachable``: the address can never be reached here;
+                             ``opted_out``: the tenant opted out at the provider
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ class OutboundMessage:
     address: str
     body: str
     subject: str | None = None
+    # What WhatsApp needs outside its 24-hour window: an approved template and its values.
+    template: str | None = None
+    language: str = "nl"
+    variables: dict[str, str] = field(default_factory=dict)
+    session_open: bool = False  # the tenant wrote to us on this address within 24 hours
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,16 @@ class TransientSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    def __init__(self, detail: str, code: str | None = None, unreachable: bool = False):
+    def __init__(
+        self,
+        detail: str,
+        code: str | None = None,
+        unreachable: bool = False,
+        opted_out: bool = False,
+    ):
         super().__init__(detail, code)
         self.unreachable = unreachable
+        self.opted_out = opted_out  # the provider holds an opt-out: mirror it
 
 
 class ChannelAdapter(Protocol):
