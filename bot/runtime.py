@@ -15,6 +15,7 @@ from bot.tick import TickResult, tick
 from handlers.inbound import InboundResult, handle_inbound
 from messaging.channels.base import ChannelAdapter, InboundMessage
 from messaging.channels.sandbox import SandboxChannel
+from messaging.channels.twilio import TwilioChannel
 from messaging.dispatcher import DispatchResult, dispatch
 from messaging.outbox import Letterhead
 from storage.arrears_file import parse_arrears_file
@@ -31,6 +32,28 @@ def build_channels(
     """Every channel with credentials gets its adapter; in sandbox mode the rest go to the
     sandbox, so the service runs without any provider account."""
     channels: dict[str, ChannelAdapter] = {}
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        callback = (
+            f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status"
+            if settings.public_base_url
+            else None
+        )
+        senders = {
+            "sms": (settings.twilio_sms_from, settings.twilio_sms_per_second),
+            "whatsapp": (settings.twilio_whatsapp_from, settings.twilio_whatsapp_per_second),
+        }
+        for name, (sender, per_second) in senders.items():
+            if sender:
+                channels[name] = TwilioChannel(
+                    channel=name,
+                    account_sid=settings.twilio_account_sid,
+                    auth_token=settings.twilio_auth_token.get_secret_value(),
+                    sender=sender,
+                    per_second=per_second,
+                    status_callback=callback,
+                    content_sids=settings.whatsapp_content_sids,
+                    api_base_url=settings.twilio_api_base_url,
+                )
     if settings.sandbox:
         shared = sandbox or SandboxChannel()
         for name in CHANNELS:
@@ -68,7 +91,14 @@ class Runtime:
             channels=channels if channels is not None else build_channels(settings),
             clock=clock or SystemClock(),
         )
-        log.info("channels on: %s", ", ".join(sorted(runtime.channels)) or "none")
+        log.info(
+            "channels on: %s",
+            ", ".join(
+                f"{name} ({type(adapter).__name__.removesuffix('Channel').lower()})"
+                for name, adapter in sorted(runtime.channels.items())
+            )
+            or "none",
+        )
         return runtime
 
     @property

@@ -65,8 +65,13 @@ def build_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
-    if runtime.settings.sandbox:
+    settings = runtime.settings
+    if settings.sandbox:
         from messaging.sandbox_web import add_sandbox_routes
 
         add_sandbox_routes(app)
+    if settings.twilio_auth_token:
+        from messaging.twilio_webhooks import add_twilio_routes
+
+        add_twilio_routes(app, settings.twilio_auth_token.get_secret_value())
     return app

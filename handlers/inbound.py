@@ -127,7 +127,8 @@ async def handle_inbound(
         )
         if case is not None:
             message.case_id = case.id
-        await _react(session, reply, point, case, letterhead, now, message_id)
+        provider_confirms = inbound.extra.get("provider_handles_opt_out") == "yes"
+        await _react(session, reply, point, case, letterhead, now, message_id, provider_confirms)
         return InboundResult(
             message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
         )
@@ -141,6 +142,7 @@ async def _react(
     letterhead: Letterhead,
     now: datetime,
     message_id: int,
+    provider_confirms: bool,
 ) -> None:
     tenant = point.tenant
     context: dict[str, Any] = tenant_context(
@@ -174,7 +176,8 @@ async def _react(
                 channel=point.channel,
                 message_id=message_id,
             )
-        if not already:  # confirm once, on the channel they left
+        # Confirm once, on the channel they left, unless the provider already did.
+        if not already and not provider_confirms:
             await answer("optout_confirm")
         return
     if reply.intent is Intent.START:
@@ -190,7 +193,7 @@ async def _react(
                 channel=point.channel,
                 message_id=message_id,
             )
-        if was_out:
+        if was_out and not provider_confirms:
             await answer("optin_confirm")
         return
     if point.opted_out_at is not None:

@@ -30,7 +30,6 @@ UNREACHABLE_CODES = {
     21211,  # invalid 'To' number
     21214,  # 'To' cannot be reached
     21408,  # region not enabled
-    21610,  # recipient has replied STOP
     21612,  # 'To' not reachable via this sender
     21614,  # 'To' is not a mobile number
     63003,  # WhatsApp: the number is not on WhatsApp

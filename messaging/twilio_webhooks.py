@@ -1,0 +1,118 @@
+"""Twilio's webhooks: inbound SMS and WhatsApp messages, and delivery status callbacks.
+
+Every request is checked against X-Twilio-Signature with the configured public URL (a TLS
+proxy changes the URL the request arrives on). A request that fails the check is refused
+with 403 before anything is read into the database.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from bot.web import RUNTIME
+from handlers.receipts import Receipt, apply_receipt
+from messaging.channels.base import InboundMessage, PermanentSendError, SendError
+from messaging.channels.twilio import OPTED_OUT_CODE, OUTSIDE_WINDOW_CODES, UNREACHABLE_CODES
+
+log = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+_STATUSES = {
+    "accepted": "queued",
+    "queued": "queued",
+    "scheduled": "queued",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+}
+VALIDATOR = web.AppKey("twilio_validator", RequestValidator)
+
+
+async def _verified_form(request: web.Request) -> dict[str, str]:
+    runtime = request.app[RUNTIME]
+    form = {key: str(value) for key, value in (await request.post()).items()}
+    base = runtime.settings.public_base_url
+    url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not request.app[VALIDATOR].validate(url, form, signature):
+        log.warning("refused a Twilio webhook with a bad signature on %s", request.path)
+        raise web.HTTPForbidden(text="invalid signature")
+    return form
+
+
+def _number(address: str) -> str:
+    return address.removeprefix("whatsapp:")
+
+
+async def _inbound(request: web.Request, channel: str) -> web.Response:
+    form = await _verified_form(request)
+    runtime = request.app[RUNTIME]
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    sender = form.get("From")
+    if not sid or not sender:
+        raise web.HTTPBadRequest(text="MessageSid and From are required")
+    # A quick-reply button sends its payload; plain text otherwise.
+    text = form.get("ButtonPayload") or form.get("Body", "")
+    extra = {"provider_handles_opt_out": "yes"} if form.get("OptOutType") else {}
+    await runtime.receive(
+        InboundMessage(
+            channel=channel,
+            address=_number(sender),
+            text=text,
+            provider_id=sid,
+            received_at=runtime.clock.now(),
+            extra=extra,
+        )
+    )
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+async def sms(request: web.Request) -> web.Response:
+    return await _inbound(request, "sms")
+
+
+async def whatsapp(request: web.Request) -> web.Response:
+    return await _inbound(request, "whatsapp")
+
+
+def _error(code_text: str | None) -> SendError | None:
+    if not code_text:
+        return None
+    code = int(code_text) if code_text.isdigit() else None
+    if code in OUTSIDE_WINDOW_CODES:
+        return PermanentSendError("outside the WhatsApp 24-hour window", code_text)
+    return PermanentSendError(
+        f"Twilio error {code_text}",
+        code_text,
+        unreachable=code in UNREACHABLE_CODES,
+        opted_out=code == OPTED_OUT_CODE,
+    )
+
+
+async def status(request: web.Request) -> web.Response:
+    form = await _verified_form(request)
+    runtime = request.app[RUNTIME]
+    sid = form.get("MessageSid")
+    twilio_status = form.get("MessageStatus", "")
+    if not sid or twilio_status not in _STATUSES:
+        raise web.HTTPBadRequest(text="MessageSid and a known MessageStatus are required")
+    await apply_receipt(
+        runtime.sessions,
+        Receipt(("sms", "whatsapp"), sid, _STATUSES[twilio_status], _error(form.get("ErrorCode"))),
+        available=runtime.channels.keys(),
+        now=runtime.clock.now(),
+    )
+    return web.Response(status=204)
+
+
+def add_twilio_routes(app: web.Application, auth_token: str) -> None:
+    app[VALIDATOR] = RequestValidator(auth_token)
+    app.router.add_post("/webhooks/twilio/sms", sms)
+    app.router.add_post("/webhooks/twilio/whatsapp", whatsapp)
+    app.router.add_post("/webhooks/twilio/status", status)

@@ -1,0 +1,83 @@
+"""A fake Twilio REST API on 127.0.0.1: records each request as Twilio would receive it and
+answers in Twilio's formats, including its error bodies."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from twilio.request_validator import RequestValidator
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+
+
+@dataclass
+class Recorded:
+    path: str
+    auth: tuple[str, str]
+    form: dict[str, str]
+
+
+@dataclass
+class FakeTwilio:
+    url: str = ""
+    requests: list[Recorded] = field(default_factory=list)
+    # "to" address → (HTTP status, Twilio error code, message), answered instead of a message.
+    failures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+        form = {key: str(value) for key, value in (await request.post()).items()}
+        self.requests.append(Recorded(request.path, (user, password), form))
+        if form.get("To") in self.failures:
+            status, code, message = self.failures[form["To"]]
+            return web.json_response(
+                {"code": code, "message": message, "more_info": "", "status": status},
+                status=status,
+            )
+        sid = f"SM{next(self._ids):032x}"
+        body: dict[str, Any] = {
+            "sid": sid,
+            "account_sid": request.match_info["account"],
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "body": form.get("Body"),
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": "Tue, 01 Dec 2026 10:00:00 +0000",
+            "price": None,
+            "error_code": None,
+            "error_message": None,
+            "uri": f"{request.path}/{sid}.json",
+        }
+        return web.json_response(body, status=201)
+
+
+@asynccontextmanager
+async def fake_twilio() -> AsyncIterator[FakeTwilio]:
+    fake = FakeTwilio()
+    app = web.Application()
+    app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", fake.messages)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    fake.url = str(server.make_url("")).rstrip("/")
+    try:
+        yield fake
+    finally:
+        await server.close()
+
+
+def signature(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    """X-Twilio-Signature as Twilio computes it for a webhook to ``url``."""
+    return str(RequestValidator(token).compute_signature(url, form))
