@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.tick import TickResult, tick
 from handlers.inbound import InboundResult, handle_inbound
 from messaging.channels.base import ChannelAdapter, InboundMessage
+from messaging.channels.email import EmailChannel
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.twilio import TwilioChannel
 from messaging.dispatcher import DispatchResult, dispatch
@@ -54,6 +55,15 @@ def build_channels(
                     content_sids=settings.whatsapp_content_sids,
                     api_base_url=settings.twilio_api_base_url,
                 )
+    if settings.smtp_host:
+        channels["email"] = EmailChannel(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
     if settings.sandbox:
         shared = sandbox or SandboxChannel()
         for name in CHANNELS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,12 @@ class Settings(BaseSettings):
     twilio_api_base_url: str | None = Field(
         default=None, description="Only for tests against a fake Twilio."
     )
+    smtp_host: str | None = Field(default=None, description="Empty: email is off.")
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Huurbetaling <huur@example.nl>"
     whatsapp_content_sids: dict[str, str] = Field(
         default_factory=dict,
         description='Approved WhatsApp templates: {"reminder_friendly:nl": "HX…", …}.',

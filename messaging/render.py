@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -37,6 +38,18 @@ def format_euros(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     return f"{sign}€ {euros:,}".replace(",", ".") + f",{rest:02d}"
+
+
+def html_version(body: str, title: str) -> str:
+    """The HTML part of an email: the same text, paragraphs kept, nothing added."""
+    paragraphs = [html.escape(block).replace("\n", "<br>\n") for block in body.split("\n\n")]
+    content = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>"
+        '<body style="font-family: sans-serif; font-size: 16px; line-height: 1.5; '
+        f'max-width: 36em">\n{content}\n</body></html>'
+    )
 
 
 def render(template: str, language: str, channel: str, context: dict[str, Any]) -> Rendered:
