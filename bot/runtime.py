@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.policy import CHANNELS, Policy, load_policy
 from bot.settings import Settings
-from bot.tick import TickResult, tick
+from bot.tick import Invites, TickResult, tick
 from handlers.inbound import InboundResult, handle_inbound
 from messaging.channels.base import ChannelAdapter, InboundMessage
 from messaging.channels.email import EmailChannel
 from messaging.channels.sandbox import SandboxChannel
+from messaging.channels.telegram import TelegramChannel, make_bot
 from messaging.channels.twilio import TwilioChannel
 from messaging.dispatcher import DispatchResult, dispatch
 from messaging.outbox import Letterhead
@@ -55,6 +56,10 @@ def build_channels(
                     content_sids=settings.whatsapp_content_sids,
                     api_base_url=settings.twilio_api_base_url,
                 )
+    if settings.telegram_bot_token:
+        channels["telegram"] = TelegramChannel(
+            make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url)
+        )
     if settings.smtp_host:
         channels["email"] = EmailChannel(
             host=settings.smtp_host,
@@ -120,6 +125,13 @@ class Runtime:
             await adapter.close()
         await self.engine.dispose()
 
+    @property
+    def invites(self) -> Invites | None:
+        username = self.settings.telegram_bot_username
+        if "telegram" not in self.channels or not username:
+            return None
+        return Invites(f"https://t.me/{username}?start=", self.settings.telegram_link_days)
+
     async def tick(self) -> TickResult:
         return await tick(
             self.sessions,
@@ -128,6 +140,7 @@ class Runtime:
             available=self.channels.keys(),
             letterhead=self.letterhead,
             batch_size=self.settings.batch_size,
+            invites=self.invites,
         )
 
     async def dispatch(self) -> DispatchResult:

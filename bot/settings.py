@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +55,19 @@ class Settings(BaseSettings):
     twilio_api_base_url: str | None = Field(
         default=None, description="Only for tests against a fake Twilio."
     )
+    telegram_bot_token: SecretStr | None = Field(default=None, description="Empty: Telegram off.")
+    telegram_bot_username: str | None = Field(
+        default=None, description="The bot's @name without @, for the t.me deep links."
+    )
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Checked on every Telegram webhook (X-Telegram-Bot-Api-Secret-Token).",
+    )
+    telegram_link_days: int = Field(default=14, ge=1, le=90)
+    telegram_api_base_url: str | None = Field(
+        default=None, description="Only for tests against a fake Bot API server."
+    )
     smtp_host: str | None = Field(default=None, description="Empty: email is off.")
     smtp_port: int = 587
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
@@ -67,3 +81,13 @@ class Settings(BaseSettings):
     demo_day_seconds: float = Field(
         default=10.0, gt=0, description="Real seconds per simulated day in `arrears-bot demo`."
     )
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters of A-Z a-z 0-9 _ -; we ask for at least 16.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from bot.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
 from bot.policy import Policy
 from bot.sending_window import WEEK
+from handlers.linking import invite
 from messaging.outbox import Letterhead, insert_outbound, outbound, tenant_context
 from messaging.routing import Reachable, routes
 from storage import cases as case_ops
@@ -76,6 +77,14 @@ def state_of(case: Case, recent: tuple[datetime, ...]) -> CaseState:
 
 
 @dataclass(frozen=True)
+class Invites:
+    """Reminders carry a link to connect Telegram while the tenant has not."""
+
+    link_base: str  # https://t.me/<bot>?start=
+    days: int
+
+
+@dataclass(frozen=True)
 class _Queued:
     case: Case
     stage: str
@@ -91,6 +100,7 @@ def _apply(
     now: datetime,
     result: TickResult,
     pending: list[_Queued],
+    invites: Invites | None,
 ) -> None:
     tenant = case.tenant
     if decision.resume:
@@ -110,11 +120,20 @@ def _apply(
             result.escalated += 1
             return
         first = options[0]
+        context = tenant_context(letterhead, tenant, case.balance_cents)
+        if (
+            invites is not None
+            and "telegram" in available
+            and first.channel != "telegram"
+            and all(point.channel != "telegram" for point in tenant.contact_points)
+        ):
+            token = invite(session, tenant.id, "telegram", now, invites.days)
+            context["telegram_link"] = f"{invites.link_base}{token}"
         row = outbound(
             route=first,
             template=action.stage.template,
             language=tenant.language,
-            context=tenant_context(letterhead, tenant, case.balance_cents),
+            context=context,
             kind="reminder",
             now=now,
             case_id=case.id,
@@ -143,6 +162,7 @@ async def tick(
     available: Collection[str],
     letterhead: Letterhead,
     batch_size: int = 200,
+    invites: Invites | None = None,
 ) -> TickResult:
     """Work every case that is due at ``now``, one claimed batch per transaction."""
     result = TickResult()
@@ -175,7 +195,9 @@ async def tick(
             pending: list[_Queued] = []
             for case in batch:
                 decision = decide(state_of(case, recent.get(case.tenant_id, ())), policy, now)
-                _apply(session, case, decision, available, letterhead, now, result, pending)
+                _apply(
+                    session, case, decision, available, letterhead, now, result, pending, invites
+                )
                 result.cases += 1
             # One statement for the whole batch; the unique key drops a stage queued before.
             queued = await insert_outbound(session, [item.row for item in pending])

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 
 from bot.runtime import Runtime
+from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
 
 log = logging.getLogger(__name__)
@@ -74,4 +75,13 @@ def build_app(runtime: Runtime) -> web.Application:
         from messaging.twilio_webhooks import add_twilio_routes
 
         add_twilio_routes(app, settings.twilio_auth_token.get_secret_value())
+    telegram = runtime.channels.get("telegram")
+    if isinstance(telegram, TelegramChannel) and settings.telegram_mode == "webhook":
+        if settings.telegram_webhook_secret is None:
+            raise ValueError("ARREARS_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
+        from messaging.telegram_bot import add_telegram_webhook
+
+        add_telegram_webhook(
+            app, runtime, telegram.bot, settings.telegram_webhook_secret.get_secret_value()
+        )
     return app

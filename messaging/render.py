@@ -40,6 +40,18 @@ def format_euros(cents: int) -> str:
     return f"{sign}€ {euros:,}".replace(",", ".") + f",{rest:02d}"
 
 
+def menu_buttons(language: str) -> list[tuple[str, str]]:
+    """The reply options as (digit, label) for buttons, from templates/<lang>/_menu_buttons."""
+    lang = language if language in LANGUAGES else "nl"
+    source, _, _ = _environment().loader.get_source(  # type: ignore[union-attr]
+        _environment(), f"{lang}/_menu_buttons.txt"
+    )
+    return [
+        (digit.strip(), label.strip())
+        for digit, _, label in (line.partition("|") for line in source.splitlines() if line)
+    ]
+
+
 def html_version(body: str, title: str) -> str:
     """The HTML part of an email: the same text, paragraphs kept, nothing added."""
     paragraphs = [html.escape(block).replace("\n", "<br>\n") for block in body.split("\n\n")]
@@ -59,6 +71,7 @@ def render(template: str, language: str, channel: str, context: dict[str, Any]) 
         "menu": False,
         "show_details": False,
         "municipality": None,
+        "telegram_link": None,
         **context,
         "channel": channel,
         "channel_label": CHANNEL_LABELS[lang].get(channel, channel),

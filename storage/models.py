@@ -214,6 +214,26 @@ class ImportBatch(Base):
     imported_at: Mapped[datetime]
 
 
+class LinkToken(Base):
+    """A single-use, expiring token in a deep link that ties a chat (Telegram) to a tenant.
+
+    It travels over a channel we already trust; whoever opens it proves they read it there.
+    """
+
+    __tablename__ = "link_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    contact_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_points.id", ondelete="SET NULL")
+    )
+
+
 class ArrearsSnapshot(Base):
     __tablename__ = "arrears_snapshots"
     __table_args__ = (UniqueConstraint("tenant_id", "as_of"),)

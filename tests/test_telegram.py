@@ -1,0 +1,230 @@
+"""Telegram through the real aiogram client and webhook handler, against a fake Bot API."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.policy import CHANNELS
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.web import build_app
+from messaging.channels.base import OutboundMessage, PermanentSendError, TransientSendError
+from messaging.channels.sandbox import SandboxChannel
+from messaging.channels.telegram import TelegramChannel, make_bot
+from storage.models import ContactPoint
+from tests.db_helpers import cases, messages
+from tests.factories import arrears_csv, row
+from tests.fakes.telegram import TOKEN, FakeTelegram, button_update, fake_telegram, message_update
+
+SECRET = "webhook-secret-0123456789"
+CHAT = 777001
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with fake_telegram() as fake:
+        yield fake
+
+
+async def test_reminder_buttons_and_the_exact_request(telegram: FakeTelegram) -> None:
+    channel = TelegramChannel(
+        make_bot(TOKEN, telegram.url), per_second=1000, per_chat_per_second=1000
+    )
+    try:
+        result = await channel.send(
+            OutboundMessage(
+                message_id=1,
+                channel="telegram",
+                address=str(CHAT),
+                body="Hallo Anna",
+                template="reminder_friendly",
+                language="nl",
+            )
+        )
+    finally:
+        await channel.close()
+    (call,) = telegram.calls
+    assert (call.token, call.method) == (TOKEN, "sendMessage")
+    assert call.fields["chat_id"] == str(CHAT) and call.fields["text"] == "Hallo Anna"
+    keyboard = json.loads(call.fields["reply_markup"])["inline_keyboard"]
+    assert [(b[0]["text"], b[0]["callback_data"]) for b in keyboard] == [
+        ("Betaalafspraak", "menu:1"),
+        ("Ik wil hulp", "menu:2"),
+        ("Al betaald", "menu:3"),
+    ]
+    assert result.provider_id == f"{CHAT}:100"
+
+
+@pytest.mark.parametrize(
+    ("status", "description", "retry_after", "kind", "unreachable"),
+    [
+        (403, "Forbidden: bot was blocked by the user", None, PermanentSendError, True),
+        (400, "Bad Request: chat not found", None, PermanentSendError, True),
+        (429, "Too Many Requests: retry after 7", 7, TransientSendError, None),
+    ],
+)
+async def test_telegram_errors_are_translated(
+    telegram: FakeTelegram,
+    status: int,
+    description: str,
+    retry_after: int | None,
+    kind: type,
+    unreachable: bool | None,
+) -> None:
+    telegram.failures[str(CHAT)] = (status, description, retry_after)
+    channel = TelegramChannel(make_bot(TOKEN, telegram.url))
+    try:
+        with pytest.raises(kind) as caught:
+            await channel.send(OutboundMessage(1, "telegram", str(CHAT), "x"))
+    finally:
+        await channel.close()
+    if unreachable is not None:
+        assert caught.value.unreachable is unreachable
+    else:
+        assert caught.value.retry_after == 7
+
+
+@pytest.fixture
+async def tg_runtime(
+    database_url: str, clock: ManualClock, telegram: FakeTelegram
+) -> AsyncIterator[Runtime]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        sandbox=True,
+        telegram_bot_token=TOKEN,
+        telegram_bot_username="huur_test_bot",
+        telegram_webhook_secret=SECRET,
+        telegram_api_base_url=telegram.url,
+    )
+    sandbox = SandboxChannel()
+    channels = dict.fromkeys(CHANNELS, sandbox)
+    channels["telegram"] = TelegramChannel(
+        make_bot(TOKEN, telegram.url), per_second=1000, per_chat_per_second=1000
+    )
+    runtime = await Runtime.start(settings, clock=clock, channels=channels, migrate=False)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+async def client(tg_runtime: Runtime) -> AsyncIterator[TestClient[object, object]]:
+    async with TestClient(TestServer(build_app(tg_runtime), host="127.0.0.1")) as c:
+        yield c
+
+
+async def post_update(
+    client: TestClient[object, object], update: dict[str, object], secret: str | None = SECRET
+) -> int:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    return (await client.post("/webhooks/telegram", json=update, headers=headers)).status
+
+
+async def invited(runtime: Runtime, clock: ManualClock) -> str:
+    """Import a tenant, send the first reminder (WhatsApp, sandbox); return its link token."""
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    await runtime.dispatch()
+    (reminder,) = await messages(runtime, direction="out", kind="reminder")
+    link = re.search(r"https://t\.me/huur_test_bot\?start=([A-Za-z0-9_-]+)", reminder.body)
+    assert link, reminder.body
+    return link.group(1)
+
+
+async def test_link_then_reply_by_button_and_text(
+    tg_runtime: Runtime,
+    client: TestClient[object, object],
+    telegram: FakeTelegram,
+    clock: ManualClock,
+) -> None:
+    token = await invited(tg_runtime, clock)
+    assert await post_update(client, message_update(1, CHAT, f"/start {token}")) == 200
+    await tg_runtime.dispatch()
+    (welcome,) = telegram.sent()
+    assert welcome.fields["chat_id"] == str(CHAT) and "Telegram" in welcome.fields["text"]
+    async with tg_runtime.sessions() as session:
+        point = await session.scalar(select(ContactPoint).where(ContactPoint.channel == "telegram"))
+    assert point is not None and point.address == str(CHAT) and point.verified
+    # A button tap is understood as its digit: 3 = paid.
+    assert await post_update(client, button_update(2, CHAT, "menu:3")) == 200
+    assert [c.method for c in telegram.calls][-1] == "answerCallbackQuery"
+    (case,) = await cases(tg_runtime)
+    assert (case.status, case.pause_reason) == ("paused", "paid")
+    assert await post_update(client, message_update(3, CHAT, "ik heb toch hulp nodig", 5)) == 200
+    (case,) = await cases(tg_runtime)
+    assert case.escalation_reason == "help"
+    await tg_runtime.dispatch()
+    assert "medewerker" in telegram.sent()[-1].fields["text"]
+
+
+async def test_a_token_links_once_and_only_in_time(
+    tg_runtime: Runtime,
+    client: TestClient[object, object],
+    telegram: FakeTelegram,
+    clock: ManualClock,
+) -> None:
+    token = await invited(tg_runtime, clock)
+    assert await post_update(client, message_update(1, CHAT, f"/start {token}")) == 200
+    assert await post_update(client, message_update(2, CHAT + 1, f"/start {token}")) == 200
+    clock.advance(timedelta(days=30))
+    assert await post_update(client, message_update(3, CHAT + 2, "/start made-up-token")) == 200
+    async with tg_runtime.sessions() as session:
+        linked = list(
+            await session.scalars(
+                select(ContactPoint.address).where(ContactPoint.channel == "telegram")
+            )
+        )
+    assert linked == [str(CHAT)]
+    await tg_runtime.dispatch()
+    texts = {c.fields["chat_id"]: c.fields["text"] for c in telegram.sent()}
+    assert "werkt niet" in texts[str(CHAT + 1)] and "werkt niet" in texts[str(CHAT + 2)]
+    assert "€" not in texts[str(CHAT + 1)]
+
+
+async def test_an_expired_token_does_not_link(
+    tg_runtime: Runtime, client: TestClient[object, object], clock: ManualClock
+) -> None:
+    token = await invited(tg_runtime, clock)
+    clock.advance(timedelta(days=15))
+    assert await post_update(client, message_update(1, CHAT, f"/start {token}")) == 200
+    async with tg_runtime.sessions() as session:
+        assert (
+            await session.scalar(select(ContactPoint).where(ContactPoint.channel == "telegram"))
+            is None
+        )
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-secret-0123456789"])
+async def test_webhook_without_the_secret_is_refused_and_stored_nowhere(
+    tg_runtime: Runtime, client: TestClient[object, object], secret: str | None
+) -> None:
+    await tg_runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    status = await post_update(client, message_update(1, CHAT, "hulp"), secret=secret)
+    assert status == 401
+    assert await messages(tg_runtime, direction="in") == []
+
+
+async def test_a_blocked_bot_makes_the_chat_unreachable(
+    tg_runtime: Runtime,
+    client: TestClient[object, object],
+    telegram: FakeTelegram,
+    clock: ManualClock,
+) -> None:
+    token = await invited(tg_runtime, clock)
+    telegram.failures[str(CHAT)] = (403, "Forbidden: bot was blocked by the user", None)
+    assert await post_update(client, message_update(1, CHAT, f"/start {token}")) == 200
+    await tg_runtime.dispatch()
+    async with tg_runtime.sessions() as session:
+        point = await session.scalar(select(ContactPoint).where(ContactPoint.channel == "telegram"))
+    assert point is not None and point.unreachable_at is not None
