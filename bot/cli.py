@@ -21,7 +21,9 @@ from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.web import build_app
+from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
+from messaging.telegram_bot import Polling, register_webhook
 from storage.arrears_file import ArrearsFileError
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -66,6 +68,31 @@ async def _serve_app(application: web.Application, host: str, port: int) -> None
         await runner.cleanup()
 
 
+def _telegram_polling(runtime: Runtime) -> Polling | None:
+    telegram = runtime.channels.get("telegram")
+    if isinstance(telegram, TelegramChannel) and runtime.settings.telegram_mode == "polling":
+        return Polling(runtime, telegram.bot)
+    return None
+
+
+async def _connect_telegram(runtime: Runtime, polling: Polling | None) -> None:
+    settings = runtime.settings
+    telegram = runtime.channels.get("telegram")
+    if polling is not None:
+        await polling.start()
+    elif isinstance(telegram, TelegramChannel):
+        if not settings.public_base_url or settings.telegram_webhook_secret is None:
+            raise typer.BadParameter(
+                "Telegram webhook mode needs ARREARS_PUBLIC_BASE_URL and "
+                "ARREARS_TELEGRAM_WEBHOOK_SECRET (or set ARREARS_TELEGRAM_MODE=polling)"
+            )
+        await register_webhook(
+            telegram.bot,
+            settings.public_base_url,
+            settings.telegram_webhook_secret.get_secret_value(),
+        )
+
+
 @app.command()
 def serve() -> None:
     """Run the web app (webhooks, sandbox, /healthz) and the scheduler, on the real clock."""
@@ -75,12 +102,16 @@ def serve() -> None:
         runtime = await Runtime.start(settings)
         scheduler = build_scheduler(runtime)
         application = build_app(runtime)
+        polling = _telegram_polling(runtime)
 
         async def started(_: web.Application) -> None:
+            await _connect_telegram(runtime, polling)
             scheduler.start()
 
         async def stopped(_: web.Application) -> None:
             scheduler.shutdown(wait=False)
+            if polling is not None:
+                await polling.stop()
             await runtime.close()
 
         application.on_startup.append(started)

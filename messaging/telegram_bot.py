@@ -6,6 +6,8 @@ secret_token); long polling serves installs without a public URL.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
@@ -70,3 +72,48 @@ def add_telegram_webhook(app: web.Application, runtime: Runtime, bot: Bot, secre
     SimpleRequestHandler(
         build_dispatcher(runtime), bot, secret_token=secret, handle_in_background=False
     ).register(app, path=WEBHOOK_PATH)
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def register_webhook(bot: Bot, public_base_url: str, secret: str) -> None:
+    """Tell Telegram where to deliver updates, and the secret to send with each."""
+    await bot.set_webhook(
+        f"{public_base_url.rstrip('/')}{WEBHOOK_PATH}",
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+
+
+class Polling:
+    """Long polling for installs without a public URL: one process only, as Telegram hands
+    each update to whichever poller asks first."""
+
+    def __init__(self, runtime: Runtime, bot: Bot, timeout: int = 30) -> None:
+        self._dispatcher = build_dispatcher(runtime)
+        self._bot = bot
+        self._timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._bot.delete_webhook()  # Telegram refuses getUpdates while a webhook is set
+        self._task = asyncio.create_task(
+            self._dispatcher.start_polling(
+                self._bot,
+                polling_timeout=self._timeout,
+                # Each update is handled before the next poll: none is lost on shutdown.
+                handle_as_tasks=False,
+                handle_signals=False,
+                close_bot_session=False,  # the channel adapter keeps using it
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        )
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        if not self._task.done():
+            await self._dispatcher.stop_polling()
+        await self._task
+        self._task = None

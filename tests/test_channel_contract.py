@@ -1,5 +1,5 @@
 """One contract, every adapter: the same tests against the sandbox, Twilio SMS, Twilio
-WhatsApp and email (each against its fake provider on 127.0.0.1)."""
+WhatsApp, Telegram and email (each against its fake provider on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from messaging.channels.base import (
 )
 from messaging.channels.email import EmailChannel
 from messaging.channels.sandbox import SandboxChannel
+from messaging.channels.telegram import TelegramChannel, make_bot
 from messaging.channels.twilio import TwilioChannel
 from tests.fakes.smtp import smtp_server
+from tests.fakes.telegram import TOKEN, fake_telegram
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, fake_twilio
 
 
@@ -32,7 +34,7 @@ class Subject:
     refuse: Callable[[str, bool], None]
 
 
-@pytest.fixture(params=["sandbox", "twilio-sms", "twilio-whatsapp", "email"])
+@pytest.fixture(params=["sandbox", "twilio-sms", "twilio-whatsapp", "telegram", "email"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     async with AsyncExitStack() as stack:
         kind = request.param
@@ -69,6 +71,21 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
                 )
 
             yield Subject(adapter, channel, "+31612345678", refuse_twilio)
+        elif kind == "telegram":
+            bot_api = await stack.enter_async_context(fake_telegram())
+            telegram = TelegramChannel(
+                make_bot(TOKEN, bot_api.url), per_second=1000, per_chat_per_second=1000
+            )
+            stack.push_async_callback(telegram.close)
+
+            def refuse_telegram(address: str, permanent: bool) -> None:
+                bot_api.failures[address] = (
+                    (403, "Forbidden: bot was blocked by the user", None)
+                    if permanent
+                    else (429, "Too Many Requests: retry after 3", 3)
+                )
+
+            yield Subject(telegram, "telegram", "777001", refuse_telegram)
         else:
             mailbox = stack.enter_context(smtp_server())
             email = EmailChannel(

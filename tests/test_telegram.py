@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from bot.web import build_app
 from messaging.channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.telegram import TelegramChannel, make_bot
+from messaging.telegram_bot import Polling, register_webhook
 from storage.models import ContactPoint
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
@@ -228,3 +230,35 @@ async def test_a_blocked_bot_makes_the_chat_unreachable(
     async with tg_runtime.sessions() as session:
         point = await session.scalar(select(ContactPoint).where(ContactPoint.channel == "telegram"))
     assert point is not None and point.unreachable_at is not None
+
+
+async def test_serve_registers_the_webhook_with_its_secret(
+    tg_runtime: Runtime, telegram: FakeTelegram
+) -> None:
+    channel = tg_runtime.channels["telegram"]
+    assert isinstance(channel, TelegramChannel)
+    await register_webhook(channel.bot, "https://huurbot.example.nl/", SECRET)
+    (call,) = telegram.calls
+    assert call.method == "setWebhook"
+    assert call.fields["url"] == "https://huurbot.example.nl/webhooks/telegram"
+    assert call.fields["secret_token"] == SECRET
+    assert json.loads(call.fields["allowed_updates"]) == ["message", "callback_query"]
+
+
+async def test_long_polling_links_and_answers_without_a_public_url(
+    tg_runtime: Runtime, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    token = await invited(tg_runtime, clock)
+    telegram.updates.append(message_update(1, CHAT, f"/start {token}"))
+    channel = tg_runtime.channels["telegram"]
+    assert isinstance(channel, TelegramChannel)
+    polling = Polling(tg_runtime, channel.bot, timeout=0)
+    await polling.start()
+    try:
+        await asyncio.wait_for(telegram.drained.wait(), timeout=20)  # a guard, not a delay
+    finally:
+        await polling.stop()
+    assert telegram.calls[0].method == "deleteWebhook"
+    async with tg_runtime.sessions() as session:
+        point = await session.scalar(select(ContactPoint).where(ContactPoint.channel == "telegram"))
+    assert point is not None and point.address == str(CHAT)

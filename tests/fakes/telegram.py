@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,11 @@ class FakeTelegram:
     # chat id → (HTTP status, description, retry_after)
     failures: dict[str, tuple[int, str, int | None]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
+    # Long polling: updates waiting for getUpdates; ``drained`` is set by the first poll
+    # that finds none left after some were served (so they have been handled).
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    drained: asyncio.Event = field(default_factory=asyncio.Event)
+    _served: bool = False
 
     def sent(self) -> list[Call]:
         return [call for call in self.calls if call.method == "sendMessage"]
@@ -40,7 +46,15 @@ class FakeTelegram:
         self.calls.append(Call(token, method, fields))
         if method == "getMe":
             return web.json_response({"ok": True, "result": BOT_USER})
-        if method == "answerCallbackQuery":
+        if method == "getUpdates":
+            if self.updates:
+                served, self.updates = self.updates, []
+                self._served = True
+                return web.json_response({"ok": True, "result": served})
+            if self._served:
+                self.drained.set()
+            return web.json_response({"ok": True, "result": []})
+        if method in ("answerCallbackQuery", "setWebhook", "deleteWebhook"):
             return web.json_response({"ok": True, "result": True})
         if method == "sendMessage":
             chat = fields["chat_id"]
