@@ -24,6 +24,7 @@ from messaging.channels.base import InboundMessage, OutboundMessage, PermanentSe
 from storage.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
 from storage.importer import import_arrears
 from storage.models import Case, CaseEvent, Message
+from storage.queries import next_due
 
 PERSONAS: tuple[tuple[str, int], ...] = (
     ("silent", 30),  # never answers: escalated after the last stage
@@ -114,18 +115,13 @@ class Simulation:
         tz = self.runtime.policy.tz
         local = now.astimezone(tz)
         import_day = local.date() if local.time() < time(6, 0) else local.date() + timedelta(1)
-        moments = [datetime.combine(import_day, time(6, 0), tzinfo=tz).astimezone(UTC)]
+        moments: list[datetime | None] = [
+            datetime.combine(import_day, time(6, 0), tzinfo=tz).astimezone(UTC)
+        ]
         if self._agenda:
             moments.append(self._agenda[0][0])
         async with self.runtime.sessions() as session:
-            moments += [
-                await session.scalar(
-                    select(func.min(Case.next_action_at)).where(Case.status.in_(["open", "paused"]))
-                ),
-                await session.scalar(
-                    select(func.min(Message.next_attempt_at)).where(Message.status == "queued")
-                ),
-            ]
+            moments.append(await next_due(session, now))
         return min(m for m in moments if m is not None and m > now)
 
     async def daily_import(self, today: date, now: datetime) -> None:

@@ -50,6 +50,24 @@ async def consultant_queue(session: AsyncSession, limit: int = 500) -> list[Queu
     ]
 
 
+async def next_due(session: AsyncSession, after: datetime) -> datetime | None:
+    """The first moment after ``after`` at which a tick or a dispatch has work."""
+    moments = [
+        await session.scalar(
+            select(func.min(Case.next_action_at)).where(
+                Case.status.in_([CaseStatus.OPEN, CaseStatus.PAUSED]), Case.next_action_at > after
+            )
+        ),
+        await session.scalar(
+            select(func.min(Message.next_attempt_at)).where(
+                Message.status == "queued", Message.next_attempt_at > after
+            )
+        ),
+    ]
+    upcoming = [moment for moment in moments if moment is not None]
+    return min(upcoming) if upcoming else None
+
+
 async def case_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
     return {status: count for status, count in rows}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from bot.clock import ManualClock
 from bot.policy import parse_policy
 from bot.runtime import Runtime
@@ -16,7 +14,7 @@ from messaging.channels.base import (
     TransientSendError,
 )
 from messaging.channels.sandbox import SandboxChannel
-from storage.models import Case, Message
+from storage.queries import next_due
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 
@@ -28,16 +26,8 @@ async def run_until(runtime: Runtime, clock: ManualClock, end: datetime) -> None
         await runtime.tick()
         await runtime.dispatch()
         async with runtime.sessions() as session:
-            due = [
-                await session.scalar(
-                    select(func.min(Case.next_action_at)).where(Case.status.in_(["open", "paused"]))
-                ),
-                await session.scalar(
-                    select(func.min(Message.next_attempt_at)).where(Message.status == "queued")
-                ),
-            ]
-        upcoming = [moment for moment in due if moment is not None and moment > clock.now()]
-        clock.current = min([*upcoming, end]) + timedelta(seconds=37)
+            due = await next_due(session, clock.now())
+        clock.current = min(due or end, end) + timedelta(seconds=37)
 
 
 async def test_a_silent_tenant_gets_every_stage_then_reaches_a_consultant(

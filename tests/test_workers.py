@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,21 +16,8 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from messaging.channels.sandbox import SandboxChannel
 from storage.models import Case, CaseEvent, Message
+from storage.queries import next_due
 from tests.factories import arrears_csv, phone_for, row
-
-
-async def _next_due(runtime: Runtime, after: datetime) -> datetime | None:
-    async with runtime.sessions() as session:
-        moments = [
-            await session.scalar(
-                select(func.min(Case.next_action_at)).where(Case.status.in_(["open", "paused"]))
-            ),
-            await session.scalar(
-                select(func.min(Message.next_attempt_at)).where(Message.status == "queued")
-            ),
-        ]
-    upcoming = [m for m in moments if m is not None and m > after]
-    return min(upcoming) if upcoming else None
 
 
 async def _run_workers(settings: Settings, clock: ManualClock, tenants: int, workers: int) -> None:
@@ -51,7 +38,8 @@ async def _run_workers(settings: Settings, clock: ManualClock, tenants: int, wor
             ticks = await asyncio.gather(*(rt.tick() for rt in runtimes))
             queued += sum(t.queued for t in ticks)
             await asyncio.gather(*(rt.dispatch() for rt in runtimes))
-            due = await _next_due(runtimes[0], clock.now())
+            async with runtimes[0].sessions() as session:
+                due = await next_due(session, clock.now())
             if due is None:
                 break
             clock.current = due + timedelta(seconds=1)

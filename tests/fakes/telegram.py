@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes import serve_on_loopback
 
 TOKEN = "42:TEST-token_for-the-fake"
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Huurbot", "username": "huur_test_bot"}
@@ -90,13 +91,9 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram()
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", fake.method)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    try:
+    async with serve_on_loopback(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await server.close()
 
 
 def message_update(update_id: int, chat_id: int, text: str, message_id: int = 1) -> dict[str, Any]:

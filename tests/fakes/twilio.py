@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from twilio.request_validator import RequestValidator
+
+from tests.fakes import serve_on_loopback
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -69,13 +70,9 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
     fake = FakeTwilio()
     app = web.Application()
     app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", fake.messages)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    try:
+    async with serve_on_loopback(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await server.close()
 
 
 def signature(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
