@@ -390,3 +390,19 @@ async def test_stop_by_sms_stops_sms_only_and_twilio_confirms_it(
     assert [r.form["To"] for r in twilio.requests] == [f"whatsapp:{ANNA}"]
     (wa,) = await messages(twilio_runtime, direction="out")
     assert wa.fallback_channels == []  # SMS is no longer an option for this tenant
+
+
+async def test_a_whatsapp_quick_reply_tap_is_read_from_its_payload(
+    twilio_runtime: Runtime, client: TestClient[object, object]
+) -> None:
+    await twilio_runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    form = inbound_form(
+        "Ik wil hulp",
+        "SM" + "6" * 32,
+        sender=f"whatsapp:{ANNA}",
+        ButtonText="Ik wil hulp",
+        ButtonPayload="2",
+    )
+    assert await post_signed(client, "/webhooks/twilio/whatsapp", form) == 200
+    (stored,) = await messages(twilio_runtime, direction="in")
+    assert (stored.channel, stored.address, stored.intent) == ("whatsapp", ANNA, "help")
