@@ -23,7 +23,7 @@ from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage, OutboundMessage, PermanentSendError, SendError
 from storage.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
 from storage.importer import import_arrears
-from storage.models import Case, CaseEvent, Message
+from storage.models import Case, CaseEvent, Message, PaymentPlan
 from storage.queries import next_due
 
 PERSONAS: tuple[tuple[str, int], ...] = (
@@ -216,6 +216,7 @@ class Summary:
     escalations: list[tuple[str, int]]
     paid: int
     fallbacks: int
+    plans: dict[str, int]
 
     def table(self) -> str:
         lines = ["Reminders sent, by stage and channel"]
@@ -226,10 +227,9 @@ class Summary:
         lines += [f"  {intent:<23} {count:>4}" for intent, count in self.replies]
         lines.append("Cases")
         lines.append(f"  paid (closed)           {self.paid:>4}")
-        lines.append(
-            f"  in plan (proposed)      {dict(self.escalations).get('plan_request', 0):>4}"
-        )
-        lines.append(f"  paused (said paid)      {self.statuses.get('paused', 0):>4}")
+        lines.append(f"  in a plan (agreed)      {self.plans.get('active', 0):>4}")
+        lines.append(f"  plan to a consultant    {self.plans.get('proposed', 0):>4}")
+        lines.append(f"  paused                  {self.statuses.get('paused', 0):>4}")
         lines.append(f"  still in the cadence    {self.statuses.get('open', 0):>4}")
         lines.append(f"  escalated               {self.statuses.get('escalated', 0):>4}")
         lines += [f"    {reason:<21} {count:>4}" for reason, count in self.escalations]
@@ -266,6 +266,9 @@ async def summarise(runtime: Runtime) -> Summary:
         paid = await session.scalar(
             select(func.count()).select_from(Case).where(Case.close_reason == "paid")
         )
+        plans = await session.execute(
+            select(PaymentPlan.status, func.count()).group_by(PaymentPlan.status)
+        )
         fallbacks = await session.scalar(
             select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "fallback")
         )
@@ -276,6 +279,7 @@ async def summarise(runtime: Runtime) -> Summary:
         escalations=[(reason or "?", n) for reason, n in escalations],
         paid=paid or 0,
         fallbacks=fallbacks or 0,
+        plans={status: n for status, n in plans},
     )
 
 

@@ -50,11 +50,22 @@ class Escalation(_Frozen):
     silent_days: int = Field(default=7, ge=0)
 
 
+class PlanRules(_Frozen):
+    """What a tenant may agree with the bot alone; anything else goes to a consultant."""
+
+    min_instalment_cents: int = Field(default=2500, ge=100)
+    max_months: int = Field(default=12, ge=1, le=120)
+    self_service_per_12_months: int = Field(default=1, ge=0)
+    # How long the bot waits for the amount after "1" (a plan) before reminders resume.
+    dialogue_days: int = Field(default=7, ge=1)
+
+
 class Policy(_Frozen):
     timezone: str = "Europe/Amsterdam"
     sending: SendingRules = SendingRules()
     stages: tuple[Stage, ...] = Field(min_length=1)
     escalation: Escalation = Escalation()
+    plans: PlanRules = PlanRules()
 
     @field_validator("timezone")
     @classmethod

@@ -7,6 +7,7 @@ _BASE = {
     "help": 80,
     "dispute": 60,
     "plan_request": 60,
+    "plan_broken": 60,
     "callback": 55,
     "unreachable": 50,
     "no_reply": 40,

@@ -6,23 +6,24 @@ Nothing personal goes back to an address we cannot tie to exactly one tenant.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.cadence import CaseStatus
 from bot.intents import Intent, Reply, parse_reply
-from bot.policy import Policy
+from bot.plans import outside_policy, terms_for
+from bot.policy import PlanRules, Policy
 from messaging.channels.base import InboundMessage
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import format_euros
 from messaging.routing import Reachable
 from storage import cases as case_ops
 from storage.db import SessionMaker
-from storage.models import Case, ContactPoint, Message
+from storage.models import Case, ContactPoint, Message, PaymentPlan, Tenant
 from storage.sql import insert_ignoring_conflicts
 
 # Intent → (escalation reason or None, answer template).
@@ -128,7 +129,18 @@ async def handle_inbound(
         if case is not None:
             message.case_id = case.id
         provider_confirms = inbound.extra.get("provider_handles_opt_out") == "yes"
-        await _react(session, reply, point, case, letterhead, now, message_id, provider_confirms)
+        await _react(
+            session,
+            reply,
+            point,
+            case,
+            letterhead,
+            now,
+            message_id,
+            provider_confirms,
+            policy.plans,
+            today,
+        )
         return InboundResult(
             message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
         )
@@ -143,6 +155,8 @@ async def _react(
     now: datetime,
     message_id: int,
     provider_confirms: bool,
+    rules: PlanRules,
+    today: date,
 ) -> None:
     tenant = point.tenant
     context: dict[str, Any] = tenant_context(
@@ -214,6 +228,14 @@ async def _react(
         **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}),
     )
     reason, template = _answers(reply)
+    if (
+        reply.intent is Intent.PLAN
+        and reason == "plan_request"
+        and case.status != CaseStatus.CLOSED
+    ):
+        template = await _plan(session, reply, case, tenant, context, rules, today, now, message_id)
+        await answer(template)
+        return
     if reply.amount_cents:
         context["amount"] = format_euros(reply.amount_cents)
     context["crisis"] = reason == "crisis"
@@ -234,6 +256,99 @@ async def _react(
                 details["months"] = reply.months
             case_ops.escalate(session, case, reason, now, tenant.monthly_rent_cents, **details)
     await answer(template)
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d-%m-%Y")
+
+
+async def _plan(
+    session: AsyncSession,
+    reply: Reply,
+    case: Case,
+    tenant: Tenant,
+    context: dict[str, Any],
+    rules: PlanRules,
+    today: date,
+    now: datetime,
+    message_id: int,
+) -> str:
+    """Agree the plan the tenant offers when policy allows, else hand it to a consultant
+    with the numbers. Returns the answer's template."""
+    terms = terms_for(
+        case.balance_cents,
+        today=today,
+        amount_cents=reply.amount_cents,
+        months=reply.months,
+        pay_date=reply.pay_date,
+    )
+    if terms is None:
+        # "1" or "a plan please": ask how much, and hold the reminders while we wait.
+        if case.status != CaseStatus.ESCALATED:
+            case_ops.pause(
+                session, case, "plan_dialogue", now, until=now + timedelta(days=rules.dialogue_days)
+            )
+        return "reply_plan_ask"
+    earlier = await session.scalar(
+        select(func.count())
+        .select_from(PaymentPlan)
+        .join(Case, PaymentPlan.case_id == Case.id)
+        .where(
+            Case.tenant_id == tenant.id,
+            PaymentPlan.source == "tenant",
+            PaymentPlan.status.in_(["active", "completed", "broken"]),
+            PaymentPlan.created_at > now - timedelta(days=365),
+        )
+    )
+    reasons = outside_policy(terms, rules, earlier or 0)
+    plan = PaymentPlan(
+        case_id=case.id,
+        status="proposed" if reasons else "active",
+        amount_cents=terms.amount_cents,
+        months=terms.months,
+        first_due=terms.first_due,
+        total_cents=terms.total_cents,
+        source="tenant",
+        created_at=now,
+        decided_at=None if reasons else now,
+        decided_by=None if reasons else "policy",
+    )
+    session.add(plan)
+    await session.flush()
+    schedule = terms.schedule()
+    numbers: dict[str, Any] = {
+        "plan_id": plan.id,
+        "amount_cents": terms.amount_cents,
+        "months": terms.months,
+        "total_cents": terms.total_cents,
+        "first_due": terms.first_due.isoformat(),
+        "message_id": message_id,
+    }
+    context.update(
+        amount=format_euros(terms.amount_cents),
+        months=terms.months,
+        total=format_euros(terms.total_cents),
+        first_due=_day(schedule[0][0]),
+        last_due=_day(schedule[-1][0]),
+        last_amount=format_euros(schedule[-1][1]),
+    )
+    if reasons:
+        case_ops.add_event(
+            session, case.id, "plan_proposed", now, "tenant", **numbers, reasons=reasons
+        )
+        case_ops.escalate(
+            session,
+            case,
+            "plan_request",
+            now,
+            tenant.monthly_rent_cents,
+            **numbers,
+            reasons=reasons,
+        )
+        return "reply_plan_received"
+    case_ops.add_event(session, case.id, "plan_agreed", now, "policy", **numbers)
+    case_ops.pause(session, case, "plan", now)
+    return "reply_plan_agreed"
 
 
 def _answers(reply: Reply) -> tuple[str | None, str]:

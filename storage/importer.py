@@ -19,6 +19,7 @@ from bot.cadence import CaseStatus, first_action_at
 from bot.policy import Policy
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.routing import Reachable, routes
+from storage import cases as case_ops
 from storage.arrears_file import ArrearsFile, ArrearsRow
 from storage.db import SessionMaker
 from storage.models import (
@@ -279,8 +280,20 @@ async def _sync_cases(
                 plan.status = "completed"
                 event(case.id, "plan_completed", plan_id=plan.id)
             elif plan is not None and row.balance_cents > case.balance_cents:
+                # A first, simple reading: a growing balance breaks the plan and a consultant
+                # looks; instalment-by-instalment tracking with grace comes with issue 4.
                 plan.status = "broken"
                 event(case.id, "plan_broken", plan_id=plan.id)
+                if case.status != CaseStatus.CLOSED:
+                    case_ops.escalate(
+                        session,
+                        case,
+                        "plan_broken",
+                        now,
+                        row.monthly_rent_cents,
+                        actor="import",
+                        plan_id=plan.id,
+                    )
             case.balance_cents = row.balance_cents
             case.version += 1
         if row.balance_cents <= 0:

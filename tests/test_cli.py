@@ -67,10 +67,10 @@ def test_headless_demo_runs_a_month(tmp_path: Path) -> None:
     counts = {
         label: int(line.split()[-1])
         for line in out.splitlines()
-        for label in ("paid (closed)", "no_reply", "help", "plan_request")
+        for label in ("paid (closed)", "no_reply", "help", "in a plan (agreed)")
         if line.strip().startswith(label)
     }
     assert counts["paid (closed)"] > 0 and counts["no_reply"] > 0
-    assert counts["help"] > 0 and counts["plan_request"] > 0
+    assert counts["help"] > 0 and counts["in a plan (agreed)"] > 0
     assert "Fallbacks to another channel" in out
     assert (tmp_path / "arrears-demo.db").exists()

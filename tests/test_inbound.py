@@ -80,17 +80,18 @@ async def test_paid_pauses_reminders_until_the_next_import(
     assert [e.kind for e in await events(runtime, case.id)][-1] == "resumed"
 
 
-async def test_a_plan_with_an_amount_reaches_the_consultant_with_the_amount(
+async def test_a_plan_outside_policy_reaches_the_consultant_with_the_numbers(
     runtime: Runtime, clock: ManualClock
 ) -> None:
     await reminded(runtime, clock)
-    await say(runtime, "Ik kan € 62,50 per maand betalen")
+    await say(runtime, "Ik kan € 12,50 per maand betalen")
     (case,) = await cases(runtime)
     assert case.escalation_reason == "plan_request"
     escalated = [e for e in await events(runtime, case.id) if e.kind == "escalated"][-1]
-    assert escalated.data["amount_cents"] == 6250
+    assert escalated.data["amount_cents"] == 1250 and escalated.data["months"] == 52
+    assert escalated.data["reasons"] == ["below_minimum_instalment", "too_many_months"]
     (answer,) = await messages(runtime, direction="out", kind="reply")
-    assert "€ 62,50" in answer.body
+    assert "€ 12,50" in answer.body and "medewerker" in answer.body
 
 
 async def test_stop_stops_only_that_channel_and_confirms_once(

@@ -1,0 +1,135 @@
+"""Payment plans: pure terms and policy, then agreed or handed over in a conversation."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.plans import PlanTerms, outside_policy, terms_for
+from bot.policy import PlanRules
+from bot.runtime import Runtime
+from messaging.channels.base import InboundMessage
+from storage.models import PaymentPlan
+from tests.db_helpers import cases, events, messages
+from tests.factories import arrears_csv, row
+
+RULES = PlanRules()
+TODAY = date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    ("offer", "expected"),
+    [
+        ({"amount_cents": 10000}, PlanTerms(10000, 7, 65000, date(2027, 1, 1))),
+        ({"amount_cents": 65000}, PlanTerms(65000, 1, 65000, date(2027, 1, 1))),
+        ({"amount_cents": 90000}, PlanTerms(65000, 1, 65000, date(2027, 1, 1))),
+        ({"months": 6}, PlanTerms(10900, 6, 65000, date(2027, 1, 1))),
+        (
+            {"months": 3, "pay_date": date(2026, 12, 15)},
+            PlanTerms(21700, 3, 65000, date(2026, 12, 15)),
+        ),
+        ({}, None),
+    ],
+)
+def test_terms_follow_from_the_offer(offer: dict[str, object], expected: PlanTerms | None) -> None:
+    assert terms_for(65000, today=TODAY, **offer) == expected  # type: ignore[arg-type]
+
+
+def test_schedule_is_monthly_with_the_rest_last() -> None:
+    terms = PlanTerms(10000, 7, 65000, date(2027, 1, 1))
+    schedule = terms.schedule()
+    assert schedule[0] == (date(2027, 1, 1), 10000)
+    assert schedule[-1] == (date(2027, 7, 1), 5000)
+    assert sum(amount for _, amount in schedule) == 65000
+
+
+@pytest.mark.parametrize(
+    ("terms", "earlier", "reasons"),
+    [
+        (PlanTerms(5000, 13, 65000, TODAY), 0, ["too_many_months"]),
+        (PlanTerms(2000, 4, 8000, TODAY), 0, ["below_minimum_instalment"]),
+        (PlanTerms(2000, 1, 2000, TODAY), 0, []),  # paying it all at once is always fine
+        (PlanTerms(10000, 7, 65000, TODAY), 1, ["self_service_limit"]),
+        (PlanTerms(10000, 7, 65000, TODAY), 0, []),
+    ],
+)
+def test_policy(terms: PlanTerms, earlier: int, reasons: list[str]) -> None:
+    assert outside_policy(terms, RULES, earlier) == reasons
+
+
+_ids = itertools.count()
+
+
+async def say(runtime: Runtime, text: str) -> None:
+    await runtime.receive(
+        InboundMessage("whatsapp", "+31612345678", text, f"p-{next(_ids)}", runtime.clock.now())
+    )
+
+
+async def test_a_plan_within_policy_is_agreed_and_stops_the_reminders(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    await say(runtime, "1")
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "plan_dialogue")
+    assert case.paused_until == clock.now() + timedelta(days=7)
+    ask = (await messages(runtime, direction="out", template="reply_plan_ask"))[0]
+    assert "Hoeveel" in ask.body
+    await say(runtime, "60")
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason, case.next_action_at) == ("paused", "plan", None)
+    async with runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    assert (plan.status, plan.amount_cents, plan.months, plan.decided_by) == (
+        "active",
+        6000,
+        11,
+        "policy",
+    )
+    (agreed,) = await messages(runtime, direction="out", template="reply_plan_agreed")
+    assert "11 keer € 60,00" in agreed.body and "01-01-2027" in agreed.body
+    assert "€ 650,00" in agreed.body and "naast de huur" in agreed.body
+    kinds = [e.kind for e in await events(runtime, case.id)]
+    assert "plan_agreed" in kinds and "escalated" not in kinds
+    clock.advance(timedelta(days=30))
+    assert (await runtime.tick()).queued == 0
+
+
+async def test_a_second_self_service_plan_within_a_year_goes_to_a_consultant(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    await say(runtime, "ik kan 100 euro per maand")
+    clock.advance(timedelta(days=1))
+    await runtime.import_data(arrears_csv(row("T1", balance="0", as_of="02-12-2026")), "d2.csv")
+    clock.advance(timedelta(days=60))
+    await runtime.import_data(arrears_csv(row("T1", balance="300", as_of="01-02-2027")), "d3.csv")
+    await say(runtime, "ik kan 100 euro per maand")
+    latest = (await cases(runtime))[-1]
+    assert latest.escalation_reason == "plan_request"
+    async with runtime.sessions() as session:
+        plans = [
+            (p.status, p.source)
+            for p in await session.scalars(select(PaymentPlan).order_by(PaymentPlan.id))
+        ]
+    assert plans == [("completed", "tenant"), ("proposed", "tenant")]
+
+
+async def test_a_growing_balance_breaks_the_plan_and_a_consultant_looks(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    await say(runtime, "ik kan 100 euro per maand")
+    clock.advance(timedelta(days=1))
+    await runtime.import_data(
+        arrears_csv(row("T1", balance="1.300,00", as_of="02-12-2026")), "d2.csv"
+    )
+    (case,) = await cases(runtime)
+    assert (case.status, case.escalation_reason) == ("escalated", "plan_broken")
