@@ -20,6 +20,11 @@ CONTEXT = {
     "balance": "€ 650,00",
     "amount": "€ 50,00",
     "municipality": "Meppel",
+    "months": 7,
+    "total": "€ 650,00",
+    "first_due": "01-01-2027",
+    "last_due": "01-07-2027",
+    "last_amount": "€ 50,00",
     "crisis": True,
     "show_details": True,
 }
