@@ -35,6 +35,9 @@ class Reply:
     months: int | None = None
     pay_date: date | None = None
     crisis: bool = False
+    # For a question: "payment" when it asks how much or where to pay, which the bot may
+    # answer from the case's own data on a verified address.
+    topic: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -57,6 +60,23 @@ CRISIS_PHRASES = (
     "suicide",
     "geen eten",
     "no food",
+)
+
+_PAYMENT_QUESTION = (
+    "hoeveel",
+    "how much",
+    "bedrag",
+    "saldo",
+    "iban",
+    "rekeningnummer",
+    "rekening nummer",
+    "welke rekening",
+    "overmaken naar",
+    "betalen naar",
+    "account number",
+    "which account",
+    "pay to",
+    "what do i owe",
 )
 
 _MENU = {"1": Intent.PLAN, "2": Intent.HELP, "3": Intent.PAID}
@@ -349,6 +369,9 @@ def parse_reply(text: str, today: date | None = None) -> Reply:
         intent = Intent.PLAN  # "I will pay next week" is a promise, not a payment
     if any(_contains(clean, phrase) for phrase in CRISIS_PHRASES):
         return Reply(Intent.HELP, crisis=True)
+    if intent is Intent.QUESTION:
+        asks_payment = any(_contains(clean, phrase) for phrase in _PAYMENT_QUESTION)
+        return Reply(intent, topic="payment" if asks_payment else None)
     if intent is not Intent.PLAN:
         return Reply(intent)
     return Reply(intent, amount, months if months and months > 0 else None, pay_date)

@@ -60,12 +60,43 @@ class PlanRules(_Frozen):
     dialogue_days: int = Field(default=7, ge=1)
 
 
+class HelpInfo(_Frozen):
+    """Where a tenant finds help; every field may be set per municipality."""
+
+    debt_help_name: str | None = None
+    debt_help_phone: str | None = None
+    debt_help_url: str | None = None
+    savings_check: str | None = None
+    crisis_line: str | None = None
+
+
+class HelpPolicy(_Frozen):
+    default: HelpInfo = HelpInfo(
+        debt_help_name="de schuldhulp van uw gemeente",
+        debt_help_phone="14 en het netnummer van uw gemeente",
+        debt_help_url="https://www.geldfit.nl",
+        crisis_line="113 (gratis: 0800-0113)",
+    )
+    municipalities: dict[str, HelpInfo] = Field(default_factory=dict)
+
+    def for_municipality(self, name: str | None) -> HelpInfo:
+        """The municipality's own entries over the defaults (names match case-insensitively)."""
+        wanted = (name or "").strip().lower()
+        local = next(
+            (info for key, info in self.municipalities.items() if key.lower() == wanted), None
+        )
+        if local is None:
+            return self.default
+        return self.default.model_copy(update=local.model_dump(exclude_none=True))
+
+
 class Policy(_Frozen):
     timezone: str = "Europe/Amsterdam"
     sending: SendingRules = SendingRules()
     stages: tuple[Stage, ...] = Field(min_length=1)
     escalation: Escalation = Escalation()
     plans: PlanRules = PlanRules()
+    help: HelpPolicy = HelpPolicy()
 
     @field_validator("timezone")
     @classmethod

@@ -160,6 +160,7 @@ class Runtime:
             policy=self.policy,
             letterhead=self.letterhead,
             now=self.clock.now(),
+            payment_iban=self.settings.payment_iban,
         )
 
     async def import_data(self, data: bytes, filename: str) -> ImportSummary:

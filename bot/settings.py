@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
     corporation_name: str = "Woningcorporatie"
     corporation_phone: str = "088 123 45 67"
+    payment_iban: str | None = Field(
+        default=None, description="Where tenants pay the rent; told only to verified addresses."
+    )
     log_level: str = "INFO"
     public_base_url: str | None = Field(
         default=None,

@@ -82,6 +82,7 @@ async def handle_inbound(
     policy: Policy,
     letterhead: Letterhead,
     now: datetime,
+    payment_iban: str | None = None,
 ) -> InboundResult:
     async with sessions() as session, session.begin():
         message_id = await _store(session, inbound, now)
@@ -134,12 +135,13 @@ async def handle_inbound(
             reply,
             point,
             case,
-            letterhead,
-            now,
-            message_id,
-            provider_confirms,
-            policy.plans,
-            today,
+            letterhead=letterhead,
+            now=now,
+            message_id=message_id,
+            provider_confirms=provider_confirms,
+            policy=policy,
+            today=today,
+            payment_iban=payment_iban,
         )
         return InboundResult(
             message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
@@ -151,12 +153,14 @@ async def _react(
     reply: Reply,
     point: ContactPoint,
     case: Case | None,
+    *,
     letterhead: Letterhead,
     now: datetime,
     message_id: int,
     provider_confirms: bool,
-    rules: PlanRules,
+    policy: Policy,
     today: date,
+    payment_iban: str | None,
 ) -> None:
     tenant = point.tenant
     context: dict[str, Any] = tenant_context(
@@ -233,12 +237,34 @@ async def _react(
         and reason == "plan_request"
         and case.status != CaseStatus.CLOSED
     ):
-        template = await _plan(session, reply, case, tenant, context, rules, today, now, message_id)
+        template = await _plan(
+            session, reply, case, tenant, context, policy.plans, today, now, message_id
+        )
         await answer(template)
+        return
+    if (
+        reply.topic == "payment"
+        and payment_iban
+        and point.verified
+        and case.status != CaseStatus.CLOSED
+        and case.balance_cents > 0
+    ):
+        # How much and where to pay: the case's own data, to an address that is theirs.
+        context.update(iban=payment_iban, reference=tenant.external_ref)
+        if case.status == CaseStatus.OPEN:
+            case_ops.pause(
+                session,
+                case,
+                "question_answered",
+                now,
+                until=now + timedelta(days=policy.plans.dialogue_days),
+            )
+        await answer("reply_payment_details")
         return
     if reply.amount_cents:
         context["amount"] = format_euros(reply.amount_cents)
     context["crisis"] = reason == "crisis"
+    context["help"] = policy.help.for_municipality(tenant.municipality).model_dump()
     if case.status != CaseStatus.CLOSED:
         if reply.intent is Intent.PAID:
             if case.status != CaseStatus.ESCALATED:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from importlib import resources
 
 from bot.clock import ManualClock
+from bot.policy import parse_policy
 from bot.runtime import Runtime
 from handlers.inbound import InboundResult
 from messaging.channels.base import InboundMessage
@@ -13,6 +15,7 @@ from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 
 ANNA = "+31612345678"
+DEFAULT_POLICY = resources.files("bot").joinpath("default_policy.toml").read_text("utf-8")
 _ids = itertools.count()
 
 
@@ -160,3 +163,35 @@ async def test_any_other_reply_pauses_reminders_and_reaches_a_consultant(
     assert (case.status, case.escalation_reason) == ("escalated", "question")
     clock.advance(timedelta(days=30))
     assert (await runtime.tick()).queued == 0
+
+
+async def test_help_points_to_the_tenants_own_municipality(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    runtime.policy = parse_policy(
+        DEFAULT_POLICY + "\n[help.municipalities.meppel]\n"
+        'debt_help_name = "de schuldhulpcoach van Meppel"\ndebt_help_phone = "0522 000 000"\n'
+    )
+    await reminded(runtime, clock)  # the tenant lives in Meppel
+    await say(runtime, "hulp")
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert "de schuldhulpcoach van Meppel, bel 0522 000 000" in answer.body
+    assert "https://www.geldfit.nl" in answer.body  # the default fills what Meppel left out
+
+
+async def test_how_much_and_where_to_pay_is_answered_from_the_case(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"payment_iban": "NL00BANK0123456789"})
+    await reminded(runtime, clock)
+    await say(runtime, "Hoeveel moet ik betalen en naar welke rekening?")
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert "€ 650,00" in answer.body and "NL00BANK0123456789" in answer.body
+    assert "T1" in answer.body
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "question_answered")
+    assert case.paused_until == clock.now() + timedelta(days=7)
+    # From an address we cannot tie to the tenant, the same question learns nothing.
+    await say(runtime, "Hoeveel moet ik betalen?", address="+31687654321")
+    last = (await messages(runtime, direction="out", kind="reply"))[-1]
+    assert "€" not in last.body and "NL00BANK" not in last.body

@@ -25,6 +25,15 @@ CONTEXT = {
     "first_due": "01-01-2027",
     "last_due": "01-07-2027",
     "last_amount": "€ 50,00",
+    "iban": "NL00BANK0123456789",
+    "reference": "T1",
+    "help": {
+        "debt_help_name": "de schuldhulp",
+        "debt_help_phone": "14 0522",
+        "debt_help_url": "https://www.geldfit.nl",
+        "savings_check": "Besparen?",
+        "crisis_line": "113",
+    },
     "crisis": True,
     "show_details": True,
 }
