@@ -75,3 +75,25 @@ def outside_policy(terms: PlanTerms, rules: PlanRules, self_service_last_year: i
     if self_service_last_year >= rules.self_service_per_12_months:
         reasons.append("self_service_limit")
     return reasons
+
+
+def review(
+    terms: PlanTerms,
+    checked: int,
+    balance_cents: int,
+    as_of: date,
+    grace_days: int,
+    tolerance_cents: int = 100,
+) -> list[bool]:
+    """Instalments that fell due (plus grace) since the last review, in order: True if the
+    list shows it paid. The balance may not exceed what is left after the instalments so far;
+    new rent on the list is not an instalment missed until the grace has passed."""
+    outcomes = []
+    schedule = terms.schedule()
+    for index in range(checked, len(schedule)):
+        due, _ = schedule[index]
+        if (as_of - due).days < grace_days:
+            break
+        paid_so_far = sum(amount for _, amount in schedule[: index + 1])
+        outcomes.append(balance_cents <= terms.total_cents - paid_so_far + tolerance_cents)
+    return outcomes

@@ -58,6 +58,10 @@ class PlanRules(_Frozen):
     self_service_per_12_months: int = Field(default=1, ge=0)
     # How long the bot waits for the amount after "1" (a plan) before reminders resume.
     dialogue_days: int = Field(default=7, ge=1)
+    # Days after an instalment's date before the list must show it paid.
+    grace_days: int = Field(default=5, ge=0)
+    # Missed instalments: the first gets a friendly nudge, this many break the plan.
+    misses_to_break: int = Field(default=2, ge=1)
 
 
 class HelpInfo(_Frozen):

@@ -7,7 +7,7 @@ left alone: a partial export must not close anyone's case.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,8 +16,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence import CaseStatus, first_action_at
-from bot.policy import Policy
+from bot.plans import PlanTerms, review
+from bot.policy import PlanRules, Policy
 from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.render import format_euros
 from messaging.routing import Reachable, routes
 from storage import cases as case_ops
 from storage.arrears_file import ArrearsFile, ArrearsRow
@@ -251,6 +253,34 @@ async def _sync_cases(
     for row in rows:
         tenant_id = tenant_ids[row.tenant_ref]
         case = open_cases.get(tenant_id)
+
+        async def notify(
+            template: str,
+            key: str,
+            extra: dict[str, Any] | None = None,
+            *,
+            _tenant_id: int = tenant_id,
+            _case: Case | None = case,
+        ) -> None:
+            options = routes(NOTICE_CHANNELS, _reachable(points.get(_tenant_id, [])), available)
+            if not options or _case is None:
+                return
+            tenant = await session.get_one(Tenant, _tenant_id)
+            await enqueue(
+                session,
+                route=options[0],
+                template=template,
+                language=tenant.language,
+                context={**tenant_context(letterhead, tenant, None), **(extra or {})},
+                kind="notice",
+                now=now,
+                case_id=_case.id,
+                tenant_id=_tenant_id,
+                idempotency_key=key,
+                respect_quiet_hours=True,
+                fallback=[option.channel for option in options[1:]],
+            )
+
         if case is None:
             if row.balance_cents > 0:
                 new_cases.append(
@@ -279,21 +309,6 @@ async def _sync_cases(
             if plan is not None and row.balance_cents <= 0:
                 plan.status = "completed"
                 event(case.id, "plan_completed", plan_id=plan.id)
-            elif plan is not None and row.balance_cents > case.balance_cents:
-                # A first, simple reading: a growing balance breaks the plan and a consultant
-                # looks; instalment-by-instalment tracking with grace comes with issue 4.
-                plan.status = "broken"
-                event(case.id, "plan_broken", plan_id=plan.id)
-                if case.status != CaseStatus.CLOSED:
-                    case_ops.escalate(
-                        session,
-                        case,
-                        "plan_broken",
-                        now,
-                        row.monthly_rent_cents,
-                        actor="import",
-                        plan_id=plan.id,
-                    )
             case.balance_cents = row.balance_cents
             case.version += 1
         if row.balance_cents <= 0:
@@ -303,25 +318,12 @@ async def _sync_cases(
             case.next_action_at = None
             case.version += 1
             event(case.id, "closed", reason="paid")
-            options = routes(NOTICE_CHANNELS, _reachable(points.get(tenant_id, [])), available)
-            if options:
-                tenant = await session.get_one(Tenant, tenant_id)
-                await enqueue(
-                    session,
-                    route=options[0],
-                    template="thanks_cleared",
-                    language=tenant.language,
-                    context=tenant_context(letterhead, tenant, None),
-                    kind="notice",
-                    now=now,
-                    case_id=case.id,
-                    tenant_id=tenant_id,
-                    idempotency_key=f"case:{case.id}:thanks",
-                    respect_quiet_hours=True,
-                    fallback=[option.channel for option in options[1:]],
-                )
+            await notify("thanks_cleared", f"case:{case.id}:thanks")
             closed += 1
             continue
+        plan = active_plans.get(case.id)
+        if plan is not None:
+            await _track_plan(session, case, plan, row, policy.plans, event, notify, now)
         resumed = case.status == CaseStatus.PAUSED and case.pause_reason == "paid"
         if resumed:
             # "I paid" holds the reminders until the next list; this is it.
@@ -346,6 +348,56 @@ async def _sync_cases(
     for chunk in _chunks(events):
         await session.execute(insert(CaseEvent), list(chunk))
     return opened, updated, closed
+
+
+async def _track_plan(
+    session: AsyncSession,
+    case: Case,
+    plan: PaymentPlan,
+    row: ArrearsRow,
+    rules: PlanRules,
+    event: Callable[..., None],
+    notify: Callable[..., Awaitable[None]],
+    now: datetime,
+) -> None:
+    """Hold an active plan against today's list: kept instalments pass quietly, the first
+    miss gets a friendly nudge, ``misses_to_break`` misses break it for a consultant."""
+    terms = PlanTerms(plan.amount_cents, plan.months, plan.total_cents, plan.first_due)
+    outcomes = review(
+        terms, plan.checked_instalments, row.balance_cents, row.as_of, rules.grace_days
+    )
+    for offset, kept in enumerate(outcomes):
+        index = plan.checked_instalments + offset
+        event(
+            case.id,
+            "instalment_kept" if kept else "instalment_missed",
+            plan_id=plan.id,
+            instalment=index + 1,
+        )
+        if not kept:
+            plan.misses += 1
+    plan.checked_instalments += len(outcomes)
+    if not outcomes or all(outcomes):
+        return
+    if plan.misses >= rules.misses_to_break:
+        plan.status = "broken"
+        event(case.id, "plan_broken", plan_id=plan.id, misses=plan.misses)
+        case_ops.escalate(
+            session,
+            case,
+            "plan_broken",
+            now,
+            row.monthly_rent_cents,
+            actor="import",
+            plan_id=plan.id,
+            misses=plan.misses,
+        )
+        return
+    await notify(
+        "plan_nudge",
+        f"plan:{plan.id}:nudge:{plan.checked_instalments}",
+        {"amount": format_euros(plan.amount_cents)},
+    )
 
 
 async def import_arrears(

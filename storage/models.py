@@ -199,6 +199,9 @@ class PaymentPlan(Base):
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    # Tracking against the daily lists: instalments looked at so far, and how many missed.
+    checked_instalments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ImportBatch(Base):

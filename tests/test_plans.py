@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.plans import PlanTerms, outside_policy, terms_for
+from bot.plans import PlanTerms, outside_policy, review, terms_for
 from bot.policy import PlanRules
 from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage
@@ -122,14 +122,39 @@ async def test_a_second_self_service_plan_within_a_year_goes_to_a_consultant(
     assert plans == [("completed", "tenant"), ("proposed", "tenant")]
 
 
-async def test_a_growing_balance_breaks_the_plan_and_a_consultant_looks(
+async def test_instalments_are_tracked_kept_nudged_then_broken(
     runtime: Runtime, clock: ManualClock
 ) -> None:
     await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
-    await say(runtime, "ik kan 100 euro per maand")
-    clock.advance(timedelta(days=1))
-    await runtime.import_data(
-        arrears_csv(row("T1", balance="1.300,00", as_of="02-12-2026")), "d2.csv"
-    )
+    await say(runtime, "ik kan 100 euro per maand")  # 7 instalments from 1 January
+
+    async def day_list(as_of: str, balance: str) -> None:
+        clock.advance(timedelta(days=1))
+        await runtime.import_data(arrears_csv(row("T1", balance=balance, as_of=as_of)), as_of)
+
+    # New rent on the 2nd is no miss: the instalment's grace runs to the 6th.
+    await day_list("02-01-2027", "1.300,00")
+    await day_list("06-01-2027", "550,00")  # January's 100 paid
+    await day_list("06-02-2027", "550,00")  # February's missed: a friendly nudge
+    (case,) = await cases(runtime)
+    assert case.status == "paused"
+    (nudge,) = await messages(runtime, direction="out", template="plan_nudge")
+    assert "€ 100,00" in nudge.body and nudge.kind == "notice"
+    await day_list("07-02-2027", "550,00")  # the same miss is not counted twice
+    await day_list("06-03-2027", "550,00")  # March missed too: a consultant takes over
     (case,) = await cases(runtime)
     assert (case.status, case.escalation_reason) == ("escalated", "plan_broken")
+    kinds = [e.kind for e in await events(runtime, case.id)]
+    assert kinds.count("instalment_kept") == 1 and kinds.count("instalment_missed") == 2
+    assert len(await messages(runtime, direction="out", template="plan_nudge")) == 1
+    async with runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    assert (plan.status, plan.checked_instalments, plan.misses) == ("broken", 3, 2)
+
+
+def test_review_waits_for_the_grace_and_checks_each_instalment_once() -> None:
+    terms = PlanTerms(10000, 7, 65000, date(2027, 1, 1))
+    assert review(terms, 0, 130000, date(2027, 1, 5), grace_days=5) == []
+    assert review(terms, 0, 55000, date(2027, 1, 6), grace_days=5) == [True]
+    assert review(terms, 1, 55000, date(2027, 3, 6), grace_days=5) == [False, False]
+    assert review(terms, 0, 45000, date(2027, 2, 6), grace_days=5) == [True, True]
