@@ -332,6 +332,7 @@ async def _sync_cases(
             case.next_action_at = now
             case.version += 1
             event(case.id, "resumed", reason="balance still open after tenant said paid")
+            await notify("paid_follow_up", f"case:{case.id}:paid-follow-up:{row.as_of}")
         if changed or resumed:
             updated += 1
     if new_cases:

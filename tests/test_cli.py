@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -74,3 +76,21 @@ def test_headless_demo_runs_a_month(tmp_path: Path) -> None:
     assert counts["help"] > 0 and counts["in a plan (agreed)"] > 0
     assert "Fallbacks to another channel" in out
     assert (tmp_path / "arrears-demo.db").exists()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(exclude_characters="\r\n"), max_size=80),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_parse_answers_every_line_whatever_it_gets(lines: list[str]) -> None:
+    result = runner.invoke(app, ["parse", "--today", "2026-11-25"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    answers = [json.loads(line) for line in result.output.splitlines()]
+    assert len(answers) == len(lines)
+    assert all(
+        set(answer) == {"intent", "amount_cents", "months", "pay_date"} for answer in answers
+    )

@@ -81,6 +81,8 @@ async def test_paid_pauses_reminders_until_the_next_import(
     (case,) = await cases(runtime)
     assert case.status == "open" and case.next_action_at == clock.now()
     assert [e.kind for e in await events(runtime, case.id)][-1] == "resumed"
+    (follow_up,) = await messages(runtime, direction="out", template="paid_follow_up")
+    assert "nog niet" in follow_up.body and follow_up.kind == "notice"
 
 
 async def test_a_plan_outside_policy_reaches_the_consultant_with_the_numbers(
