@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.runtime import Runtime
+from bot.tick import TickResult
+from messaging.dispatcher import DispatchResult
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,27 @@ def _guarded(name: str, job: Job) -> Callable[[], Awaitable[None]]:
     return run
 
 
+def _report(result: object) -> None:
+    """Counts only: names, numbers and amounts stay out of the logs."""
+    if isinstance(result, TickResult) and result.cases:
+        log.info(
+            "tick: %d cases, %d reminders queued %s, %d escalated",
+            result.cases,
+            result.queued,
+            dict(result.by_stage),
+            result.escalated,
+        )
+    elif isinstance(result, DispatchResult) and (result.sent or result.failed or result.retried):
+        log.info(
+            "dispatch: %d sent %s, %d retried, %d failed, %d fell back",
+            result.sent,
+            result.by_channel,
+            result.retried,
+            result.failed,
+            result.fell_back,
+        )
+
+
 def build_scheduler(
     runtime: Runtime, *, tick: Job | None = None, dispatch: Job | None = None
 ) -> AsyncIOScheduler:
@@ -39,9 +62,12 @@ def build_scheduler(
         }
     )
 
+    async def send() -> None:
+        _report(await (dispatch or runtime.dispatch)())
+
     async def tick_then_dispatch() -> None:
-        await (tick or runtime.tick)()
-        await (dispatch or runtime.dispatch)()
+        _report(await (tick or runtime.tick)())
+        await send()
 
     settings = runtime.settings
     scheduler.add_job(
@@ -52,7 +78,7 @@ def build_scheduler(
         name="tick",
     )
     scheduler.add_job(
-        _guarded("dispatch", dispatch or runtime.dispatch),
+        _guarded("dispatch", send),
         "interval",
         seconds=settings.dispatch_seconds,
         id="dispatch",

@@ -81,12 +81,3 @@ def resume(session: AsyncSession, case: Case, now: datetime, reason: str) -> Non
     case.next_action_at = now
     touch(case)
     add_event(session, case.id, "resumed", now, reason=reason)
-
-
-def close(session: AsyncSession, case: Case, reason: str, now: datetime, actor: str) -> None:
-    case.status = CaseStatus.CLOSED
-    case.closed_at = now
-    case.close_reason = reason
-    case.next_action_at = None
-    touch(case)
-    add_event(session, case.id, "closed", now, actor, reason=reason)

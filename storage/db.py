@@ -16,10 +16,6 @@ from sqlalchemy.ext.asyncio import (
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

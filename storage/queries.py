@@ -66,19 +66,3 @@ async def next_due(session: AsyncSession, after: datetime) -> datetime | None:
     ]
     upcoming = [moment for moment in moments if moment is not None]
     return min(upcoming) if upcoming else None
-
-
-async def case_counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
-    return {status: count for status, count in rows}
-
-
-async def outbox_backlog(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(Message.direction == "out", Message.status.in_(["queued", "sending"]))
-        )
-        or 0
-    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+
+import pytest
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime
@@ -25,12 +28,18 @@ async def test_jobs_are_configured_to_run_late_rather_than_never(runtime: Runtim
         scheduler.shutdown(wait=False)
 
 
-async def test_the_tick_job_ticks_and_dispatches(runtime: Runtime, clock: ManualClock) -> None:
+async def test_the_tick_job_ticks_dispatches_and_logs_counts_only(
+    runtime: Runtime, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
     await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
     clock.advance(timedelta(days=3, hours=1))
     scheduler = build_scheduler(runtime)
-    await scheduler.get_job("tick").func()
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        await scheduler.get_job("tick").func()
     assert [m.status for m in await messages(runtime, direction="out")] == ["sent"]
+    assert "tick: 1 cases, 1 reminders queued {'friendly': 1}" in caplog.text
+    assert "dispatch: 1 sent {'whatsapp': 1}" in caplog.text
+    assert "Anna" not in caplog.text and "+316" not in caplog.text and "650" not in caplog.text
 
 
 async def test_a_failing_run_is_logged_not_raised(runtime: Runtime, caplog) -> None:  # type: ignore[no-untyped-def]
