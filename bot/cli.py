@@ -227,8 +227,10 @@ def parse(
 ) -> None:
     """Understand tenant messages: one per line on stdin, one JSON object per line out."""
     day = date.fromisoformat(today) if today else date.today()  # noqa: DTZ011
-    for line in sys.stdin:
-        reply = parse_reply(line.rstrip("\r\n"), day)
+    # Bytes, not text: a line that is not valid UTF-8 is still answered, never a crash.
+    for raw in sys.stdin.buffer:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        reply = parse_reply(line, day)
         data = reply.as_json()
         typer.echo(
             json.dumps(

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from bot.clock import ManualClock
@@ -30,6 +31,12 @@ REQUIRE_PG = os.environ.get("ARREARS_TEST_REQUIRE_POSTGRES") == "1"
 # Tuesday 1 December 2026, 10:00 in Amsterdam: an ordinary working morning.
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
+
+# CI explores the same examples every run, so a landing never hangs on a lucky draw;
+# developers' runs keep drawing new ones (and hypothesis remembers what failed).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_URL = local_postgres(os.environ.get("ARREARS_TEST_POSTGRES_URL"))
 if REQUIRE_PG and PG_URL is None:

@@ -78,19 +78,21 @@ def test_headless_demo_runs_a_month(tmp_path: Path) -> None:
     assert (tmp_path / "arrears-demo.db").exists()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    st.lists(
-        st.text(alphabet=st.characters(exclude_characters="\r\n"), max_size=80),
-        min_size=1,
-        max_size=8,
-    )
+    st.lists(st.binary(max_size=80).map(lambda b: b.replace(b"\n", b" ")), min_size=1, max_size=8)
 )
-def test_parse_answers_every_line_whatever_it_gets(lines: list[str]) -> None:
-    result = runner.invoke(app, ["parse", "--today", "2026-11-25"], input="\n".join(lines) + "\n")
-    assert result.exit_code == 0
+def test_parse_answers_every_line_whatever_bytes_it_gets(lines: list[bytes]) -> None:
+    result = runner.invoke(app, ["parse", "--today", "2026-11-25"], input=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 0, result.output
     answers = [json.loads(line) for line in result.output.splitlines()]
     assert len(answers) == len(lines)
     assert all(
         set(answer) == {"intent", "amount_cents", "months", "pay_date"} for answer in answers
     )
+
+
+def test_parse_survives_invalid_utf8_and_windows_line_ends() -> None:
+    result = runner.invoke(app, ["parse"], input=b"hulp\r\n\xff\xfe betaald\r\n")
+    assert result.exit_code == 0
+    assert [json.loads(line)["intent"] for line in result.output.splitlines()] == ["help", "paid"]
