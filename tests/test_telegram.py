@@ -21,7 +21,7 @@ from messaging.channels.base import OutboundMessage, PermanentSendError, Transie
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.telegram import TelegramChannel, make_bot
 from messaging.telegram_bot import Polling, register_webhook
-from storage.models import ContactPoint
+from storage.models import ContactPoint, PaymentPlan
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 from tests.fakes.telegram import TOKEN, FakeTelegram, button_update, fake_telegram, message_update
@@ -262,3 +262,31 @@ async def test_long_polling_links_and_answers_without_a_public_url(
     async with tg_runtime.sessions() as session:
         point = await session.scalar(select(ContactPoint).where(ContactPoint.channel == "telegram"))
     assert point is not None and point.address == str(CHAT)
+
+
+async def test_a_whole_plan_conversation_on_telegram_buttons(
+    tg_runtime: Runtime,
+    client: TestClient[object, object],
+    telegram: FakeTelegram,
+    clock: ManualClock,
+) -> None:
+    """First reminder → link Telegram → tap "payment plan" → send an amount → the plan is
+    agreed → the next month's list shows the instalment paid → the plan holds."""
+    token = await invited(tg_runtime, clock)
+    assert await post_update(client, message_update(1, CHAT, f"/start {token}")) == 200
+    assert await post_update(client, button_update(2, CHAT, "menu:1")) == 200
+    await tg_runtime.dispatch()
+    assert "Hoeveel kunt u per maand betalen" in telegram.sent()[-1].fields["text"]
+    assert await post_update(client, message_update(3, CHAT, "100 euro", 7)) == 200
+    await tg_runtime.dispatch()
+    agreed = telegram.sent()[-1].fields["text"]
+    assert "7 keer € 100,00" in agreed and "01-01-2027" in agreed
+    clock.advance(timedelta(days=34))
+    await tg_runtime.import_data(
+        arrears_csv(row("T1", balance="550,00", as_of="07-01-2027")), "jan.csv"
+    )
+    (case,) = await cases(tg_runtime)
+    assert (case.status, case.pause_reason) == ("paused", "plan")
+    async with tg_runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    assert (plan.status, plan.checked_instalments, plan.misses) == ("active", 1, 0)
