@@ -48,7 +48,10 @@ async def _run_workers(settings: Settings, clock: ManualClock, tenants: int, wor
         sent_ids = [m.message_id for box in sandboxes for m in box.sent]
         assert len(sent_ids) == tenants * stages
         assert len(set(sent_ids)) == len(sent_ids), "a message was sent twice"
-        assert all(box.sent for box in sandboxes), "every worker should have done some work"
+        if settings.database_url.startswith("postgresql"):
+            # SKIP LOCKED lets workers share the batches; on SQLite one worker may take them
+            # all while the other waits for the write lock, which is just as correct.
+            assert all(box.sent for box in sandboxes), "every worker should have done some work"
         async with runtimes[0].sessions() as session:
             per_stage = Counter(
                 (case_id, stage)
