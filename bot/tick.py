@@ -22,10 +22,10 @@ from bot.policy import Policy
 from bot.sending_window import WEEK
 from handlers.linking import invite
 from messaging.outbox import Letterhead, insert_outbound, outbound, tenant_context
-from messaging.routing import Reachable, routes
+from messaging.routing import reachable, routes
 from storage import cases as case_ops
 from storage.db import SessionMaker
-from storage.models import Case, ContactPoint, Message, Tenant
+from storage.models import Case, Message, Tenant
 from storage.sql import claim
 
 
@@ -35,14 +35,6 @@ class TickResult:
     queued: int = 0
     escalated: int = 0
     by_stage: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-
-def reachable(points: list[ContactPoint]) -> list[Reachable]:
-    return [
-        Reachable(point.id, point.channel, point.address, point.verified)
-        for point in sorted(points, key=lambda p: p.id)
-        if point.usable
-    ]
 
 
 async def _recent_reminders(

@@ -30,7 +30,7 @@ from messaging.channels.base import (
     TransientSendError,
 )
 from messaging.outbox import enqueue
-from messaging.routing import Reachable, routes
+from messaging.routing import reachable, routes
 from storage import cases as case_ops
 from storage.db import SessionMaker
 from storage.models import Case, ContactPoint, Message, Tenant
@@ -171,12 +171,12 @@ async def _fall_back(
     now: datetime,
 ) -> bool:
     tenant = case.tenant
-    points = [
-        Reachable(p.id, p.channel, p.address, p.verified)
-        for p in sorted(tenant.contact_points, key=lambda p: p.id)
-        if p.usable
-    ]
-    options = routes(message.fallback_channels, points, available, exclude={message.channel})
+    options = routes(
+        message.fallback_channels,
+        reachable(tenant.contact_points),
+        available,
+        exclude={message.channel},
+    )
     if not options:
         if case.status in (CaseStatus.OPEN, CaseStatus.PAUSED) and message.kind == "reminder":
             case_ops.escalate(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -12,6 +13,25 @@ class Reachable:
     channel: str
     address: str
     verified: bool
+
+
+class _Point(Protocol):
+    id: int
+    channel: str
+    address: str
+    verified: bool
+
+    @property
+    def usable(self) -> bool: ...
+
+
+def reachable(points: Iterable[_Point]) -> list[Reachable]:
+    """A tenant's usable contact points, oldest first (the order they were recorded)."""
+    return [
+        Reachable(point.id, point.channel, point.address, point.verified)
+        for point in sorted(points, key=lambda point: point.id)
+        if point.usable
+    ]
 
 
 def routes(

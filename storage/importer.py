@@ -7,7 +7,7 @@ left alone: a partial export must not close anyone's case.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from bot.plans import PlanTerms, review
 from bot.policy import PlanRules, Policy
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import format_euros
-from messaging.routing import Reachable, routes
+from messaging.routing import reachable, routes
 from storage import cases as case_ops
 from storage.arrears_file import ArrearsFile, ArrearsRow
 from storage.db import SessionMaker
@@ -211,14 +211,6 @@ async def _sync_snapshots(
         await _insert_many(session, ArrearsSnapshot, new)
 
 
-def _reachable(points: Iterable[ContactPoint]) -> list[Reachable]:
-    return [
-        Reachable(p.id, p.channel, p.address, p.verified)
-        for p in sorted(points, key=lambda p: p.id)
-        if p.usable
-    ]
-
-
 async def _sync_cases(
     session: AsyncSession,
     rows: list[ArrearsRow],
@@ -253,33 +245,6 @@ async def _sync_cases(
     for row in rows:
         tenant_id = tenant_ids[row.tenant_ref]
         case = open_cases.get(tenant_id)
-
-        async def notify(
-            template: str,
-            key: str,
-            extra: dict[str, Any] | None = None,
-            *,
-            _tenant_id: int = tenant_id,
-            _case: Case | None = case,
-        ) -> None:
-            options = routes(NOTICE_CHANNELS, _reachable(points.get(_tenant_id, [])), available)
-            if not options or _case is None:
-                return
-            tenant = await session.get_one(Tenant, _tenant_id)
-            await enqueue(
-                session,
-                route=options[0],
-                template=template,
-                language=tenant.language,
-                context={**tenant_context(letterhead, tenant, None), **(extra or {})},
-                kind="notice",
-                now=now,
-                case_id=_case.id,
-                tenant_id=_tenant_id,
-                idempotency_key=key,
-                respect_quiet_hours=True,
-                fallback=[option.channel for option in options[1:]],
-            )
 
         if case is None:
             if row.balance_cents > 0:
@@ -318,12 +283,31 @@ async def _sync_cases(
             case.next_action_at = None
             case.version += 1
             event(case.id, "closed", reason="paid")
-            await notify("thanks_cleared", f"case:{case.id}:thanks")
+            await _notify(
+                session,
+                case,
+                points.get(tenant_id, []),
+                available,
+                letterhead,
+                now,
+                "thanks_cleared",
+                f"case:{case.id}:thanks",
+            )
             closed += 1
             continue
         plan = active_plans.get(case.id)
-        if plan is not None:
-            await _track_plan(session, case, plan, row, policy.plans, event, notify, now)
+        if plan is not None and _track_plan(session, case, plan, row, policy.plans, event, now):
+            await _notify(
+                session,
+                case,
+                points.get(tenant_id, []),
+                available,
+                letterhead,
+                now,
+                "plan_nudge",
+                f"plan:{plan.id}:nudge:{plan.checked_instalments}",
+                {"amount": format_euros(plan.amount_cents)},
+            )
         resumed = case.status == CaseStatus.PAUSED and case.pause_reason == "paid"
         if resumed:
             # "I paid" holds the reminders until the next list; this is it.
@@ -332,7 +316,16 @@ async def _sync_cases(
             case.next_action_at = now
             case.version += 1
             event(case.id, "resumed", reason="balance still open after tenant said paid")
-            await notify("paid_follow_up", f"case:{case.id}:paid-follow-up:{row.as_of}")
+            await _notify(
+                session,
+                case,
+                points.get(tenant_id, []),
+                available,
+                letterhead,
+                now,
+                "paid_follow_up",
+                f"case:{case.id}:paid-follow-up:{row.as_of}",
+            )
         if changed or resumed:
             updated += 1
     if new_cases:
@@ -351,18 +344,50 @@ async def _sync_cases(
     return opened, updated, closed
 
 
-async def _track_plan(
+async def _notify(
+    session: AsyncSession,
+    case: Case,
+    points: list[ContactPoint],
+    available: Collection[str],
+    letterhead: Letterhead,
+    now: datetime,
+    template: str,
+    key: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """A notice to the tenant on their first usable channel, once per ``key``."""
+    options = routes(NOTICE_CHANNELS, reachable(points), available)
+    if not options:
+        return
+    tenant = await session.get_one(Tenant, case.tenant_id)  # loaded already: no query
+    await enqueue(
+        session,
+        route=options[0],
+        template=template,
+        language=tenant.language,
+        context={**tenant_context(letterhead, tenant, None), **(extra or {})},
+        kind="notice",
+        now=now,
+        case_id=case.id,
+        tenant_id=tenant.id,
+        idempotency_key=key,
+        respect_quiet_hours=True,
+        fallback=[option.channel for option in options[1:]],
+    )
+
+
+def _track_plan(
     session: AsyncSession,
     case: Case,
     plan: PaymentPlan,
     row: ArrearsRow,
     rules: PlanRules,
     event: Callable[..., None],
-    notify: Callable[..., Awaitable[None]],
     now: datetime,
-) -> None:
+) -> bool:
     """Hold an active plan against today's list: kept instalments pass quietly, the first
-    miss gets a friendly nudge, ``misses_to_break`` misses break it for a consultant."""
+    miss gets a friendly nudge (True: send one), ``misses_to_break`` misses break it for a
+    consultant."""
     terms = PlanTerms(plan.amount_cents, plan.months, plan.total_cents, plan.first_due)
     outcomes = review(
         terms, plan.checked_instalments, row.balance_cents, row.as_of, rules.grace_days
@@ -379,7 +404,7 @@ async def _track_plan(
             plan.misses += 1
     plan.checked_instalments += len(outcomes)
     if not outcomes or all(outcomes):
-        return
+        return False
     if plan.misses >= rules.misses_to_break:
         plan.status = "broken"
         event(case.id, "plan_broken", plan_id=plan.id, misses=plan.misses)
@@ -393,12 +418,8 @@ async def _track_plan(
             plan_id=plan.id,
             misses=plan.misses,
         )
-        return
-    await notify(
-        "plan_nudge",
-        f"plan:{plan.id}:nudge:{plan.checked_instalments}",
-        {"amount": format_euros(plan.amount_cents)},
-    )
+        return False
+    return True
 
 
 async def import_arrears(
