@@ -36,6 +36,7 @@ PERSONAS: tuple[tuple[str, int], ...] = (
     ("says_paid_not_paid", 6),  # says paid, but the next lists still show the arrears
     ("stops", 4),  # sends STOP on the channel that reached them
 )
+YES_TEXTS = ("Ja", "ja dat is goed", "JA", "Oké, akkoord 👍")
 HELP_TEXTS = ("hulp", "2", "Ik heb hulp nodig, ik ben mijn baan kwijt", "I need help please")
 PLAN_TEXTS = (
     "Ik kan {amount} euro per maand betalen",
@@ -196,7 +197,10 @@ class Simulation:
         elif persona == "plan" and stage == 1:
             amount = max(25, round(tenant.row.monthly_rent_cents / 100 * 0.1 / 5) * 5)
             text = self.random.choice(PLAN_TEXTS).format(amount=amount)
-            self.later(now + self._hours(1, 8), say(text))
+            offered = now + self._hours(1, 8)
+            self.later(offered, say(text))
+            # The bot shows the plan that follows and asks; the tenant says yes.
+            self.later(offered + self._hours(0.2, 6), say(self.random.choice(YES_TEXTS)))
         elif persona == "help" and stage == 0:
             self.later(now + self._hours(0.5, 30), say(self.random.choice(HELP_TEXTS)))
         elif persona == "says_paid" and stage == 0:

@@ -59,7 +59,13 @@ CRISIS_PHRASES = (
     "zelfmoord",
     "suicide",
     "geen eten",
+    "voor eten",
+    "niets te eten",
+    "niks te eten",
     "no food",
+    "money for food",
+    "niet meer leven",
+    "end my life",
 )
 
 _PAYMENT_QUESTION = (
@@ -107,6 +113,9 @@ _PHRASES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "dont share",
             "not pass",
             "niet delen",
+            "niet dat mijn gegevens",
+            "mijn gegevens niet",
+            "gegevens niet doorgeven",
         ),
     ),
     (
@@ -119,7 +128,12 @@ _PHRASES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "bewindvoerder",
             "bewind",
             "ontslag",
+            "ontslagen",
             "werkloos",
+            "werk kwijt",
+            "baan kwijt",
+            "schuldsanering",
+            "wsnp",
             "ziek",
             "overleden",
             "begrafenis",
@@ -151,6 +165,11 @@ _PHRASES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "dispute",
             "oneens",
             "niet mee eens",
+            "geen achterstand",
+            "niets schuldig",
+            "don't owe",
+            "dont owe",
+            "do not owe",
         ),
     ),
     (
@@ -196,6 +215,7 @@ _PHRASES: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             "pm",
             "in delen",
             "gespreid",
+            "spread",
             "later betalen",
             "volgende maand",
             "plan",
@@ -246,7 +266,7 @@ _AMOUNT = re.compile(
     r"\s*(?:€|eur(?:o|os)?)?",
 )
 _MONTHS = re.compile(
-    r"(?P<n>\d{1,2})\s*(?:maanden|maand|mnd|months?|termijnen|termijn|keer|instal+ments?|x)\b"
+    r"(?P<n>\d{1,2})\s*(?:maanden|maand|mnd|months?|termijnen|termijn|keer|delen|parts|instal+ments?|x)\b"
 )
 _DATE = re.compile(r"\b(?P<d>\d{1,2})[-/](?P<m>\d{1,2})(?:[-/](?P<y>\d{2,4}))?\b")
 _RELATIVE = {
@@ -296,8 +316,19 @@ def _contains(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text) is not None
 
 
+# "de 1e van de maand", "the 1st": a day, not an amount.
+_ORDINAL = re.compile(r"(?<![0-9])[0-9]{1,2}(?:e|ste|de|st|nd|rd|th)(?![a-z])")
+# A Dutch postcode ("1234 AB") and the house number beside it are not an amount; "50 pm"
+# and "100 eu" still are.
+_POSTCODE = re.compile(
+    r"(?:(?<![0-9.,])[0-9]{1,5}[a-z]? ?,? ?)?"
+    r"(?<![0-9])[1-9][0-9]{3} ?(?!eu|pm|pp)[a-z]{2}(?![a-z])"
+    r"(?: ?,? ?[0-9]{1,5}(?:[ -]?[a-z](?![a-z]))?(?![0-9.,]))?"
+)
+
+
 def _amount_cents(text: str) -> int | None:
-    without_months = _MONTHS.sub(" ", text)
+    without_months = _MONTHS.sub(" ", _ORDINAL.sub(" ", _POSTCODE.sub(" ", text)))
     without_dates = _DATE.sub(" ", without_months)
     best: int | None = None
     for match in _AMOUNT.finditer(without_dates):
@@ -359,12 +390,16 @@ def parse_reply(text: str, today: date | None = None) -> Reply:
     )
     amount = _amount_cents(clean)
     months_match = _MONTHS.search(clean)
+    # "niet alles in 1x": one instalment is no number of months.
     months = int(months_match.group("n")) if months_match else None
+    months = months if months is not None and months >= 2 else None
     pay_date = _pay_date(clean, today)
     if intent in (Intent.UNKNOWN, Intent.QUESTION) and amount is not None and "?" not in clean:
         intent = Intent.PLAN  # "50" or "€ 60 per maand": an offer of an amount
     if intent is Intent.UNKNOWN and pay_date is not None:
         intent = Intent.PLAN
+    if intent in (Intent.UNKNOWN, Intent.QUESTION) and months is not None:
+        intent = Intent.PLAN  # "may I pay in 4 parts?" asks for a plan
     if intent is Intent.PAID and pay_date is not None and today is not None and pay_date > today:
         intent = Intent.PLAN  # "I will pay next week" is a promise, not a payment
     if any(_contains(clean, phrase) for phrase in CRISIS_PHRASES):

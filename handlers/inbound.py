@@ -1,6 +1,7 @@
 """A tenant's message: stored once, matched to a contact point, understood, answered.
 
-Nothing personal goes back to an address we cannot tie to exactly one tenant.
+Nothing personal goes back to an address we cannot tie to exactly one tenant: an address
+several tenants share first asks for postcode and house number.
 """
 
 from __future__ import annotations
@@ -14,16 +15,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.cadence import CaseStatus
+from bot.dialogue import (
+    Step,
+    address_key,
+    address_matches,
+    case_key,
+    confirmation,
+    expired,
+    parse_address,
+)
 from bot.intents import Intent, Reply, parse_reply
-from bot.plans import outside_policy, terms_for
-from bot.policy import PlanRules, Policy
+from bot.plans import PlanTerms, outside_policy, terms_for
+from bot.policy import Policy
 from messaging.channels.base import InboundMessage
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import format_euros
 from messaging.routing import Reachable
 from storage import cases as case_ops
+from storage import dialogues
 from storage.db import SessionMaker
-from storage.models import Case, ContactPoint, Message, PaymentPlan, Tenant
+from storage.models import Case, ContactPoint, Dialogue, Message, PaymentPlan, Tenant
 from storage.sql import insert_ignoring_conflicts
 
 # Intent → (escalation reason or None, answer template).
@@ -75,6 +86,11 @@ def _route(point: ContactPoint, verified: bool | None = None) -> Reachable:
     )
 
 
+# After this many wrong answers to "postcode and house number?", an address shared by
+# several tenants gets only the general answer until the question expires.
+MAX_VERIFY_ATTEMPTS = 3
+
+
 async def handle_inbound(
     sessions: SessionMaker,
     inbound: InboundMessage,
@@ -97,259 +113,511 @@ async def handle_inbound(
                     ContactPoint.address == inbound.address,
                     ContactPoint.retired_at.is_(None),
                 )
+                .order_by(ContactPoint.id)
                 .options(selectinload(ContactPoint.tenant))
             )
         )
         today = now.astimezone(policy.tz).date()
         reply = parse_reply(inbound.text, today)
         message.intent = reply.intent.value
-        if len({point.tenant_id for point in points}) != 1:
-            # Unknown, or shared by several tenants: a polite answer that reveals nothing.
-            await enqueue(
-                session,
-                route=Reachable(None, inbound.channel, inbound.address, verified=False),
-                template="reply_unknown_sender",
-                language="nl",
-                context=tenant_context(letterhead, None, None),
-                kind="reply",
-                now=now,
-                respect_quiet_hours=False,
-            )
-            return InboundResult(message_id, matched=False, intent=reply.intent)
-        point = points[0]
-        tenant = point.tenant
-        point.last_inbound_at = now
-        message.tenant_id = tenant.id
-        message.contact_point_id = point.id
-        case = await session.scalar(
-            select(Case)
-            .where(Case.tenant_id == tenant.id)
-            .order_by((Case.status == CaseStatus.CLOSED).asc(), Case.opened_at.desc())
-            .limit(1)
-        )
-        if case is not None:
-            message.case_id = case.id
-        provider_confirms = inbound.extra.get("provider_handles_opt_out") == "yes"
-        await _react(
+        turn = _Turn(
             session,
-            reply,
-            point,
-            case,
-            letterhead=letterhead,
-            now=now,
-            message_id=message_id,
-            provider_confirms=provider_confirms,
-            policy=policy,
-            today=today,
-            payment_iban=payment_iban,
+            policy,
+            letterhead,
+            now,
+            today,
+            payment_iban,
+            provider_confirms=inbound.extra.get("provider_handles_opt_out") == "yes",
         )
+        tenants = {point.tenant_id for point in points}
+        if not tenants:
+            await turn.answer_stranger(inbound, "reply_unknown_sender")
+            return InboundResult(message_id, matched=False, intent=reply.intent)
+        for point in points:
+            point.last_inbound_at = now  # the WhatsApp window belongs to the address
+        acted_on = message
+        verified: bool | None = None  # None: as the contact point itself is
+        if len(tenants) == 1:
+            point = points[0]
+        elif reply.intent in (Intent.STOP, Intent.START):
+            # Stopping needs no proof of who writes: it holds for everyone at this address.
+            for index, each in enumerate(points):
+                await turn.react(
+                    reply,
+                    inbound.text,
+                    each,
+                    await _current_case(session, each.tenant_id),
+                    message_id,
+                    verified=False,
+                    confirm=index == 0,
+                )
+            return InboundResult(message_id, matched=False, intent=reply.intent)
+        else:
+            found = await turn.who_is_writing(inbound, points, message)
+            if found is None:
+                return InboundResult(message_id, matched=False, intent=reply.intent)
+            point, acted_on = found
+            verified = True
+            if acted_on is not message:
+                # The question asked before we knew who wrote: answer it now.
+                reply = parse_reply(acted_on.body, today)
+        tenant = point.tenant
+        case = await _current_case(session, tenant.id)
+        for written in (message, acted_on):
+            written.tenant_id = tenant.id
+            written.contact_point_id = point.id
+            written.case_id = case.id if case is not None else None
+        await turn.react(reply, acted_on.body, point, case, acted_on.id, verified=verified)
         return InboundResult(
             message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
         )
 
 
-async def _react(
-    session: AsyncSession,
-    reply: Reply,
-    point: ContactPoint,
-    case: Case | None,
-    *,
-    letterhead: Letterhead,
-    now: datetime,
-    message_id: int,
-    provider_confirms: bool,
-    policy: Policy,
-    today: date,
-    payment_iban: str | None,
-) -> None:
-    tenant = point.tenant
-    context: dict[str, Any] = tenant_context(
-        letterhead, tenant, case.balance_cents if case else None
+async def _current_case(session: AsyncSession, tenant_id: int) -> Case | None:
+    """The open case, else the latest closed one."""
+    return await session.scalar(
+        select(Case)
+        .where(Case.tenant_id == tenant_id)
+        .order_by((Case.status == CaseStatus.CLOSED).asc(), Case.opened_at.desc())
+        .limit(1)
     )
 
-    async def answer(template: str) -> None:
+
+@dataclass
+class _Turn:
+    """One incoming message being answered: the transaction and what the rules need."""
+
+    session: AsyncSession
+    policy: Policy
+    letterhead: Letterhead
+    now: datetime
+    today: date
+    payment_iban: str | None
+    provider_confirms: bool
+
+    @property
+    def question_expires(self) -> datetime:
+        return self.now + timedelta(days=self.policy.plans.dialogue_days)
+
+    async def answer_stranger(self, inbound: InboundMessage, template: str) -> None:
+        """An answer that says nothing about any tenant or debt."""
         await enqueue(
-            session,
-            route=_route(point),
+            self.session,
+            route=Reachable(None, inbound.channel, inbound.address, verified=False),
             template=template,
-            language=tenant.language,
-            context=context,
+            language="nl",
+            context=tenant_context(self.letterhead, None, None),
             kind="reply",
-            now=now,
-            case_id=case.id if case else None,
-            tenant_id=tenant.id,
+            now=self.now,
             respect_quiet_hours=False,
         )
 
-    if reply.intent is Intent.STOP:
-        already = point.opted_out_at is not None
-        point.opted_out_at = point.opted_out_at or now
-        if case is not None:
-            case_ops.add_event(
-                session,
-                case.id,
-                "opted_out",
-                now,
-                "tenant",
-                channel=point.channel,
-                message_id=message_id,
+    async def who_is_writing(
+        self, inbound: InboundMessage, points: list[ContactPoint], message: Message
+    ) -> tuple[ContactPoint, Message] | None:
+        """For an address several tenants share: which of them writes, proven by postcode and
+        house number. Returns the tenant's contact point and the message to act on, or None
+        while we do not know (the answer then asks, or says nothing personal)."""
+        key = address_key(inbound.channel, inbound.address)
+        dialogue = await self._live(key)
+        if dialogue is not None and dialogue.step == Step.VERIFIED:
+            point = next((p for p in points if p.tenant_id == dialogue.tenant_id), None)
+            if point is not None:
+                return point, message
+            dialogue = None  # that tenant no longer uses this address
+        if dialogue is None or dialogue.step != Step.VERIFY:
+            await dialogues.save(
+                self.session,
+                key,
+                Step.VERIFY,
+                now=self.now,
+                expires_at=self.question_expires,
+                data={"message_id": message.id},
             )
-        # Confirm once, on the channel they left, unless the provider already did.
-        if not already and not provider_confirms:
-            await answer("optout_confirm")
-        return
-    if reply.intent is Intent.START:
-        was_out = point.opted_out_at is not None
-        point.opted_out_at = None
-        if case is not None:
-            case_ops.add_event(
-                session,
-                case.id,
-                "opted_in",
-                now,
-                "tenant",
-                channel=point.channel,
-                message_id=message_id,
+            await self.answer_stranger(inbound, "reply_verify_ask")
+            return None
+        if dialogue.attempts >= MAX_VERIFY_ATTEMPTS:
+            await self.answer_stranger(inbound, "reply_unknown_sender")
+            return None
+        given = parse_address(inbound.text)
+        matches = [
+            p
+            for p in points
+            if given is not None
+            and address_matches(
+                given, p.tenant.postcode, p.tenant.house_number, p.tenant.house_number_suffix
             )
-        if was_out and not provider_confirms:
-            await answer("optin_confirm")
-        return
-    if point.opted_out_at is not None:
-        # Writing to us again is consent to talk on this channel.
-        point.opted_out_at = None
-    if case is None:
-        await answer("reply_received")
-        return
-    case.last_reply_at = now
-    case_ops.add_event(
-        session,
-        case.id,
-        "reply_received",
-        now,
-        "tenant",
-        intent=reply.intent.value,
-        message_id=message_id,
-        **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}),
-    )
-    reason, template = _answers(reply)
-    if (
-        reply.intent is Intent.PLAN
-        and reason == "plan_request"
-        and case.status != CaseStatus.CLOSED
-    ):
-        template = await _plan(
-            session, reply, case, tenant, context, policy.plans, today, now, message_id
+        ]
+        if len(matches) == 1:
+            (point,) = matches
+            await dialogues.save(
+                self.session,
+                key,
+                Step.VERIFIED,
+                now=self.now,
+                expires_at=self.question_expires,
+                tenant_id=point.tenant_id,
+            )
+            first = await self.session.get(Message, dialogue.data.get("message_id", 0))
+            return point, first if first is not None else message
+        await dialogues.save(
+            self.session,
+            key,
+            Step.VERIFY,
+            now=self.now,
+            expires_at=dialogue.expires_at,
+            data=dialogue.data,
+            attempts=dialogue.attempts + 1,
         )
-        await answer(template)
-        return
-    if (
-        reply.topic == "payment"
-        and payment_iban
-        and point.verified
-        and case.status != CaseStatus.CLOSED
-        and case.balance_cents > 0
-    ):
-        # How much and where to pay: the case's own data, to an address that is theirs.
-        context.update(iban=payment_iban, reference=tenant.external_ref)
-        if case.status == CaseStatus.OPEN:
-            case_ops.pause(
+        last_try = dialogue.attempts + 1 >= MAX_VERIFY_ATTEMPTS
+        await self.answer_stranger(
+            inbound, "reply_unknown_sender" if last_try else "reply_verify_failed"
+        )
+        return None
+
+    async def _live(self, key: str) -> Dialogue | None:
+        dialogue = await dialogues.load(self.session, key)
+        if dialogue is not None and expired(dialogue.expires_at, self.now):
+            await dialogues.clear(self.session, key)
+            return None
+        return dialogue
+
+    async def react(
+        self,
+        reply: Reply,
+        text: str,
+        point: ContactPoint,
+        case: Case | None,
+        message_id: int,
+        *,
+        verified: bool | None,
+        confirm: bool = True,
+    ) -> None:
+        """Act on a matched tenant's message. `confirm`: False when several tenants' contact
+        points share this address and another one's answer already confirms a STOP/START."""
+        session, now = self.session, self.now
+        tenant = point.tenant
+        route = _route(point, verified)
+        context: dict[str, Any] = tenant_context(
+            self.letterhead, tenant, case.balance_cents if case else None
+        )
+
+        async def answer(template: str) -> None:
+            await enqueue(
                 session,
-                case,
-                "question_answered",
-                now,
-                until=now + timedelta(days=policy.plans.dialogue_days),
+                route=route,
+                template=template,
+                language=tenant.language,
+                context=context,
+                kind="reply",
+                now=now,
+                case_id=case.id if case else None,
+                tenant_id=tenant.id,
+                respect_quiet_hours=False,
             )
-        await answer("reply_payment_details")
-        return
-    if reply.amount_cents:
-        context["amount"] = format_euros(reply.amount_cents)
-    context["crisis"] = reason == "crisis"
-    context["help"] = policy.help.for_municipality(tenant.municipality).model_dump()
-    if case.status != CaseStatus.CLOSED:
-        if reply.intent is Intent.PAID:
-            if case.status != CaseStatus.ESCALATED:
-                case_ops.pause(session, case, "paid", now)
-        elif reason is not None:
-            if reply.intent is Intent.OBJECTION:
-                # The municipal early signal must respect this (Wgs).
+
+        if reply.intent is Intent.STOP:
+            already = point.opted_out_at is not None
+            point.opted_out_at = point.opted_out_at or now
+            if case is not None:
                 case_ops.add_event(
-                    session, case.id, "objection", now, "tenant", message_id=message_id
+                    session,
+                    case.id,
+                    "opted_out",
+                    now,
+                    "tenant",
+                    channel=point.channel,
+                    message_id=message_id,
                 )
-            details: dict[str, Any] = {"message_id": message_id}
-            if reply.amount_cents:
-                details["amount_cents"] = reply.amount_cents
-            if reply.months:
-                details["months"] = reply.months
-            case_ops.escalate(session, case, reason, now, tenant.monthly_rent_cents, **details)
-    await answer(template)
+            # Confirm once, on the channel they left, unless the provider already did.
+            if confirm and not already and not self.provider_confirms:
+                await answer("optout_confirm")
+            return
+        if reply.intent is Intent.START:
+            was_out = point.opted_out_at is not None
+            point.opted_out_at = None
+            if case is not None:
+                case_ops.add_event(
+                    session,
+                    case.id,
+                    "opted_in",
+                    now,
+                    "tenant",
+                    channel=point.channel,
+                    message_id=message_id,
+                )
+            if confirm and was_out and not self.provider_confirms:
+                await answer("optin_confirm")
+            return
+        if point.opted_out_at is not None:
+            # Writing to us again is consent to talk on this channel.
+            point.opted_out_at = None
+        if case is None:
+            await answer("reply_received")
+            return
+        case.last_reply_at = now
+        key = case_key(case.id)
+        dialogue = await dialogues.load(session, key)
+        stale = dialogue is not None and expired(dialogue.expires_at, now)
+        said = confirmation(text) if _plain(reply) else None
+        case_ops.add_event(
+            session,
+            case.id,
+            "reply_received",
+            now,
+            "tenant",
+            intent=reply.intent.value,
+            message_id=message_id,
+            **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}),
+            **({"answer": "yes" if said else "no"} if said is not None else {}),
+        )
+        open_case = case.status != CaseStatus.CLOSED
+        if dialogue is not None and said is not None and open_case:
+            if dialogue.step == Step.PLAN_CONFIRM and said and not stale:
+                await dialogues.clear(session, key)
+                await answer(await self.agree(case, tenant, context, dialogue.data, message_id))
+                return
+            if dialogue.step in (Step.PLAN_CONFIRM, Step.PLAN_AMOUNT):
+                # "No", "another amount", or a yes to a plan shown too long ago: ask again.
+                await answer(await self.ask_amount(case, key))
+                return
+        if dialogue is not None:
+            await dialogues.clear(session, key)  # the tenant moved on
+        if (
+            said
+            and reply.intent is Intent.UNKNOWN
+            and case.status == CaseStatus.PAUSED
+            and case.pause_reason == "plan"
+        ):
+            return  # "ok, thanks" after a plan was agreed needs no answer and no consultant
+        reason, template = _answers(reply)
+        if reply.intent is Intent.PLAN and reason == "plan_request" and open_case:
+            await answer(await self.offer(reply, case, tenant, context, message_id))
+            return
+        is_verified = point.verified if verified is None else verified
+        if (
+            reply.topic == "payment"
+            and self.payment_iban
+            and is_verified
+            and open_case
+            and case.balance_cents > 0
+        ):
+            # How much and where to pay: the case's own data, to an address that is theirs.
+            context.update(iban=self.payment_iban, reference=tenant.external_ref)
+            if case.status == CaseStatus.OPEN:
+                case_ops.pause(session, case, "question_answered", now, until=self.question_expires)
+            await answer("reply_payment_details")
+            return
+        if reply.amount_cents:
+            context["amount"] = format_euros(reply.amount_cents)
+        context["crisis"] = reason == "crisis"
+        context["help"] = self.policy.help.for_municipality(tenant.municipality).model_dump()
+        if open_case:
+            if reply.intent is Intent.PAID:
+                if case.status != CaseStatus.ESCALATED:
+                    case_ops.pause(session, case, "paid", now)
+            elif reason is not None:
+                if reply.intent is Intent.OBJECTION:
+                    # The municipal early signal must respect this (Wgs).
+                    case_ops.add_event(
+                        session, case.id, "objection", now, "tenant", message_id=message_id
+                    )
+                details: dict[str, Any] = {"message_id": message_id}
+                if reply.amount_cents:
+                    details["amount_cents"] = reply.amount_cents
+                if reply.months:
+                    details["months"] = reply.months
+                case_ops.escalate(session, case, reason, now, tenant.monthly_rent_cents, **details)
+        await answer(template)
+
+    async def ask_amount(self, case: Case, key: str) -> str:
+        """Ask how much a month the tenant can pay, holding the reminders while we wait."""
+        await dialogues.save(
+            self.session,
+            key,
+            Step.PLAN_AMOUNT,
+            now=self.now,
+            expires_at=self.question_expires,
+            case_id=case.id,
+        )
+        if case.status != CaseStatus.ESCALATED:
+            case_ops.pause(
+                self.session, case, "plan_dialogue", self.now, until=self.question_expires
+            )
+        return "reply_plan_ask"
+
+    async def offer(
+        self,
+        reply: Reply,
+        case: Case,
+        tenant: Tenant,
+        context: dict[str, Any],
+        message_id: int,
+    ) -> str:
+        """Show the plan that follows from the tenant's offer and ask them to confirm it, or
+        hand it to a consultant when the policy does not let the bot agree it alone."""
+        terms = terms_for(
+            case.balance_cents,
+            today=self.today,
+            amount_cents=reply.amount_cents,
+            months=reply.months,
+            pay_date=reply.pay_date,
+        )
+        key = case_key(case.id)
+        if terms is None:
+            return await self.ask_amount(case, key)
+        reasons = await self._outside_policy(tenant, terms)
+        if reasons:
+            return await self._refer(case, tenant, context, terms, reasons, message_id)
+        await dialogues.save(
+            self.session,
+            key,
+            Step.PLAN_CONFIRM,
+            now=self.now,
+            expires_at=self.question_expires,
+            case_id=case.id,
+            data=_numbers(terms),
+        )
+        if case.status != CaseStatus.ESCALATED:
+            case_ops.pause(
+                self.session, case, "plan_dialogue", self.now, until=self.question_expires
+            )
+        case_ops.add_event(
+            self.session,
+            case.id,
+            "plan_offered",
+            self.now,
+            "policy",
+            **_numbers(terms),
+            message_id=message_id,
+        )
+        _describe(context, terms)
+        return "reply_plan_confirm"
+
+    async def agree(
+        self,
+        case: Case,
+        tenant: Tenant,
+        context: dict[str, Any],
+        offered: dict[str, Any],
+        message_id: int,
+    ) -> str:
+        """The tenant said yes to the plan shown: agree it, unless something changed since
+        that puts it outside the policy (another plan agreed meanwhile)."""
+        terms = PlanTerms(
+            amount_cents=int(offered["amount_cents"]),
+            months=int(offered["months"]),
+            total_cents=int(offered["total_cents"]),
+            first_due=date.fromisoformat(offered["first_due"]),
+        )
+        reasons = await self._outside_policy(tenant, terms)
+        if reasons:
+            return await self._refer(case, tenant, context, terms, reasons, message_id)
+        plan = PaymentPlan(
+            case_id=case.id,
+            status="active",
+            amount_cents=terms.amount_cents,
+            months=terms.months,
+            first_due=terms.first_due,
+            total_cents=terms.total_cents,
+            source="tenant",
+            created_at=self.now,
+            decided_at=self.now,
+            decided_by="policy",
+        )
+        self.session.add(plan)
+        await self.session.flush()
+        case_ops.add_event(
+            self.session,
+            case.id,
+            "plan_agreed",
+            self.now,
+            "policy",
+            plan_id=plan.id,
+            **_numbers(terms),
+            message_id=message_id,
+        )
+        case_ops.pause(self.session, case, "plan", self.now)
+        _describe(context, terms)
+        return "reply_plan_agreed"
+
+    async def _outside_policy(self, tenant: Tenant, terms: PlanTerms) -> list[str]:
+        earlier = await self.session.scalar(
+            select(func.count())
+            .select_from(PaymentPlan)
+            .join(Case, PaymentPlan.case_id == Case.id)
+            .where(
+                Case.tenant_id == tenant.id,
+                PaymentPlan.source == "tenant",
+                PaymentPlan.status.in_(["active", "completed", "broken"]),
+                PaymentPlan.created_at > self.now - timedelta(days=365),
+            )
+        )
+        return outside_policy(terms, self.policy.plans, earlier or 0)
+
+    async def _refer(
+        self,
+        case: Case,
+        tenant: Tenant,
+        context: dict[str, Any],
+        terms: PlanTerms,
+        reasons: list[str],
+        message_id: int,
+    ) -> str:
+        """A proposal the bot may not agree alone: to the queue, with its numbers."""
+        plan = PaymentPlan(
+            case_id=case.id,
+            status="proposed",
+            amount_cents=terms.amount_cents,
+            months=terms.months,
+            first_due=terms.first_due,
+            total_cents=terms.total_cents,
+            source="tenant",
+            created_at=self.now,
+        )
+        self.session.add(plan)
+        await self.session.flush()
+        numbers = {**_numbers(terms), "plan_id": plan.id, "message_id": message_id}
+        case_ops.add_event(
+            self.session, case.id, "plan_proposed", self.now, "tenant", **numbers, reasons=reasons
+        )
+        case_ops.escalate(
+            self.session,
+            case,
+            "plan_request",
+            self.now,
+            tenant.monthly_rent_cents,
+            **numbers,
+            reasons=reasons,
+        )
+        _describe(context, terms)
+        return "reply_plan_received"
+
+
+def _plain(reply: Reply) -> bool:
+    """A message the parser found nothing firm in, so it may answer the bot's question."""
+    if reply.intent is Intent.UNKNOWN:
+        return True
+    return reply.intent is Intent.PLAN and not (
+        reply.amount_cents or reply.months or reply.pay_date
+    )
+
+
+def _numbers(terms: PlanTerms) -> dict[str, Any]:
+    return {
+        "amount_cents": terms.amount_cents,
+        "months": terms.months,
+        "total_cents": terms.total_cents,
+        "first_due": terms.first_due.isoformat(),
+    }
 
 
 def _day(day: date) -> str:
     return day.strftime("%d-%m-%Y")
 
 
-async def _plan(
-    session: AsyncSession,
-    reply: Reply,
-    case: Case,
-    tenant: Tenant,
-    context: dict[str, Any],
-    rules: PlanRules,
-    today: date,
-    now: datetime,
-    message_id: int,
-) -> str:
-    """Agree the plan the tenant offers when policy allows, else hand it to a consultant
-    with the numbers. Returns the answer's template."""
-    terms = terms_for(
-        case.balance_cents,
-        today=today,
-        amount_cents=reply.amount_cents,
-        months=reply.months,
-        pay_date=reply.pay_date,
-    )
-    if terms is None:
-        # "1" or "a plan please": ask how much, and hold the reminders while we wait.
-        if case.status != CaseStatus.ESCALATED:
-            case_ops.pause(
-                session, case, "plan_dialogue", now, until=now + timedelta(days=rules.dialogue_days)
-            )
-        return "reply_plan_ask"
-    earlier = await session.scalar(
-        select(func.count())
-        .select_from(PaymentPlan)
-        .join(Case, PaymentPlan.case_id == Case.id)
-        .where(
-            Case.tenant_id == tenant.id,
-            PaymentPlan.source == "tenant",
-            PaymentPlan.status.in_(["active", "completed", "broken"]),
-            PaymentPlan.created_at > now - timedelta(days=365),
-        )
-    )
-    reasons = outside_policy(terms, rules, earlier or 0)
-    plan = PaymentPlan(
-        case_id=case.id,
-        status="proposed" if reasons else "active",
-        amount_cents=terms.amount_cents,
-        months=terms.months,
-        first_due=terms.first_due,
-        total_cents=terms.total_cents,
-        source="tenant",
-        created_at=now,
-        decided_at=None if reasons else now,
-        decided_by=None if reasons else "policy",
-    )
-    session.add(plan)
-    await session.flush()
+def _describe(context: dict[str, Any], terms: PlanTerms) -> None:
     schedule = terms.schedule()
-    numbers: dict[str, Any] = {
-        "plan_id": plan.id,
-        "amount_cents": terms.amount_cents,
-        "months": terms.months,
-        "total_cents": terms.total_cents,
-        "first_due": terms.first_due.isoformat(),
-        "message_id": message_id,
-    }
     context.update(
         amount=format_euros(terms.amount_cents),
         months=terms.months,
@@ -358,23 +626,6 @@ async def _plan(
         last_due=_day(schedule[-1][0]),
         last_amount=format_euros(schedule[-1][1]),
     )
-    if reasons:
-        case_ops.add_event(
-            session, case.id, "plan_proposed", now, "tenant", **numbers, reasons=reasons
-        )
-        case_ops.escalate(
-            session,
-            case,
-            "plan_request",
-            now,
-            tenant.monthly_rent_cents,
-            **numbers,
-            reasons=reasons,
-        )
-        return "reply_plan_received"
-    case_ops.add_event(session, case.id, "plan_agreed", now, "policy", **numbers)
-    case_ops.pause(session, case, "plan", now)
-    return "reply_plan_agreed"
 
 
 def _answers(reply: Reply) -> tuple[str | None, str]:

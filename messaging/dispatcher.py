@@ -100,6 +100,14 @@ async def _claim(
         return claimed, open_windows
 
 
+def _session_open(message: Message, open_windows: set[int], now: datetime) -> bool:
+    if message.contact_point_id is not None:
+        return message.contact_point_id in open_windows
+    # An answer to an address we could not tie to one tenant: it was written in reply to a
+    # message that just came in, so the window is open for a day from then.
+    return message.kind == "reply" and message.created_at > now - SESSION_WINDOW
+
+
 def outbound_of(message: Message, session_open: bool) -> OutboundMessage:
     return OutboundMessage(
         message_id=message.id,
@@ -342,7 +350,7 @@ async def dispatch(
             result.deferred += len(deferred)
         sent = await asyncio.gather(
             *(
-                _send(channels.get(m.channel), outbound_of(m, m.contact_point_id in open_windows))
+                _send(channels.get(m.channel), outbound_of(m, _session_open(m, open_windows, now)))
                 for m in ready
             )
         )

@@ -40,15 +40,26 @@ def format_euros(cents: int) -> str:
     return f"{sign}€ {euros:,}".replace(",", ".") + f",{rest:02d}"
 
 
-def menu_buttons(language: str) -> list[tuple[str, str]]:
-    """The reply options as (digit, label) for buttons, from templates/<lang>/_menu_buttons."""
+# Templates whose answers are offered as buttons where the channel has them (Telegram);
+# SMS and the sandbox show the same choices as text in the message itself.
+_BUTTONS = {"reminder_": "_menu_buttons.txt", "reply_plan_confirm": "_confirm_buttons.txt"}
+
+
+def buttons(template: str | None, language: str) -> list[tuple[str, str]]:
+    """The reply options for a message as (what it sends back, label), from the button file
+    in templates/<lang>/; none for a template without choices."""
+    source_file = next(
+        (name for prefix, name in _BUTTONS.items() if (template or "").startswith(prefix)), None
+    )
+    if source_file is None:
+        return []
     lang = language if language in LANGUAGES else "nl"
     source, _, _ = _environment().loader.get_source(  # type: ignore[union-attr]
-        _environment(), f"{lang}/_menu_buttons.txt"
+        _environment(), f"{lang}/{source_file}"
     )
     return [
-        (digit.strip(), label.strip())
-        for digit, _, label in (line.partition("|") for line in source.splitlines() if line)
+        (answer.strip(), label.strip())
+        for answer, _, label in (line.partition("|") for line in source.splitlines() if line)
     ]
 
 

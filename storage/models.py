@@ -246,3 +246,23 @@ class ArrearsSnapshot(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
     as_of: Mapped[date] = mapped_column(Date)
     balance_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class Dialogue(Base):
+    """What the bot last asked in a conversation, so the next message can answer it.
+
+    Keyed per case (the plan flow, the same on every channel) or per address (asking who
+    writes from an address several tenants share). It expires; a stale question is dropped.
+    """
+
+    __tablename__ = "dialogues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    step: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -16,6 +16,16 @@ def insert_ignoring_conflicts(session: AsyncSession, model: Any) -> Any:
     return sqlite.insert(model).on_conflict_do_nothing()
 
 
+def upsert(session: AsyncSession, model: Any, key: list[str], values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE with the given values, for the session's backend."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={name: getattr(statement.excluded, name) for name in values if name not in key},
+    )
+
+
 async def plan_for_bulk(session: AsyncSession) -> None:
     """Within a bulk load, plan each statement for its own values (PostgreSQL).
 

@@ -134,17 +134,88 @@ async def test_an_unknown_sender_learns_nothing(runtime: Runtime, clock: ManualC
     assert case.status == "open"  # nothing happened to anyone's case
 
 
-async def test_an_address_shared_by_two_tenants_reveals_nothing(
-    runtime: Runtime, clock: ManualClock
-) -> None:
+async def shared_phone(runtime: Runtime) -> None:
+    """Anna and her son Bob, each with their own arrears, list the same mobile number."""
+    runtime.settings = runtime.settings.model_copy(update={"payment_iban": "NL00BANK0123456789"})
     await runtime.import_data(
-        arrears_csv(row("T1", phone="06-12345678"), row("T2", name="Bob", phone="06-12345678")),
+        arrears_csv(
+            row("T1", phone="06-12345678"),
+            row("T2", name="Bob", phone="06-12345678", balance="80,00", postcode="7942 CD"),
+        ),
         "d1.csv",
     )
-    result = await say(runtime, "hoeveel?", channel="sms")
+
+
+async def test_an_address_shared_by_two_tenants_asks_who_writes_before_anything_personal(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await shared_phone(runtime)
+    result = await say(runtime, "hoeveel moet ik betalen?", channel="sms")
     assert not result.matched
-    (answer,) = await messages(runtime, direction="out", kind="reply")
-    assert answer.template == "reply_unknown_sender" and "€" not in answer.body
+    (ask,) = await messages(runtime, direction="out", kind="reply")
+    assert ask.template == "reply_verify_ask" and "postcode en huisnummer" in ask.body
+    assert "€" not in ask.body and "Anna" not in ask.body and ask.tenant_id is None
+    assert all(case.status == "open" for case in await cases(runtime))
+    # Bob's postcode and house number: the question he asked first is answered, as his.
+    result = await say(runtime, "7942cd, nr 12", channel="sms")
+    assert result.matched
+    answer = (await messages(runtime, direction="out", kind="reply"))[-1]
+    assert answer.template == "reply_payment_details"
+    assert "€ 80,00" in answer.body and "T2" in answer.body and "€ 650,00" not in answer.body
+    first = (await messages(runtime, direction="in"))[0]
+    (bob_case, anna_case) = sorted(await cases(runtime), key=lambda c: -c.id)
+    assert first.case_id == bob_case.id and anna_case.status == "open"
+    # For a while the number speaks for Bob, without asking again.
+    await say(runtime, "hulp", channel="sms")
+    assert (await cases(runtime))[-1].status == "escalated"
+    clock.advance(timedelta(days=8))  # ...but not for ever
+    await say(runtime, "hoeveel nog?", channel="sms")
+    assert (await messages(runtime, direction="out", kind="reply"))[-1].template == (
+        "reply_verify_ask"
+    )
+
+
+async def test_wrong_answers_to_who_writes_learn_nothing_and_run_out(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await shared_phone(runtime)
+    await say(runtime, "hoeveel?", channel="sms")
+    await say(runtime, "1234 XY 1", channel="sms")  # nobody of ours
+    await say(runtime, "weet ik niet", channel="sms")
+    await say(runtime, "7941 AB 13", channel="sms")  # the right street, not their house
+    await say(runtime, "7941 AB 12", channel="sms")  # right, but too late: call us instead
+    templates = [m.template for m in await messages(runtime, direction="out", kind="reply")]
+    assert templates == [
+        "reply_verify_ask",
+        "reply_verify_failed",
+        "reply_verify_failed",
+        "reply_unknown_sender",
+        "reply_unknown_sender",
+    ]
+    replies = await messages(runtime, direction="out", kind="reply")
+    assert not any("€" in m.body or "Anna" in m.body for m in replies)
+    assert all(m.tenant_id is None for m in await messages(runtime, direction="in"))
+    clock.advance(timedelta(days=8))  # the question expires; they may try again
+    await say(runtime, "hoeveel?", channel="sms")
+    await say(runtime, "7941 AB 12", channel="sms")
+    assert (await messages(runtime, direction="out", kind="reply"))[-1].template == (
+        "reply_payment_details"
+    )
+
+
+async def test_stop_from_a_shared_address_needs_no_proof(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await shared_phone(runtime)
+    await say(runtime, "STOP", channel="sms")
+    confirmations = await messages(runtime, direction="out", template="optout_confirm")
+    (confirmation,) = confirmations
+    assert "€" not in confirmation.body
+    for case in await cases(runtime):
+        assert "opted_out" in [e.kind for e in await events(runtime, case.id)]
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    assert await messages(runtime, direction="out", kind="reminder", channel="sms") == []
 
 
 async def test_a_replayed_message_is_processed_once(runtime: Runtime, clock: ManualClock) -> None:

@@ -1,4 +1,4 @@
-"""The reply parser, first version: the intents the core loop acts on."""
+"""The reply parser: every intent, its details, and any input at all."""
 
 from __future__ import annotations
 
@@ -50,6 +50,116 @@ def test_intents(text: str, intent: Intent, amount: int | None) -> None:
     reply = parse_reply(text, TODAY)
     assert reply.intent is intent
     assert reply.amount_cents == amount
+
+
+# Messages as tenants write them: greetings, typos, emoji, half sentences, both languages.
+@pytest.mark.parametrize(
+    ("text", "intent", "amount", "months", "pay_date"),
+    [
+        (
+            "Goedemorgen, ik kan helaas niet alles in 1x betalen. Kan ik een regeling treffen?",
+            "plan",
+            None,
+            None,
+            None,
+        ),
+        ("kan ik het in 3 termijnen betalen", "plan", None, 3, None),
+        ("Mag ik in 4 delen betalen?", "plan", None, 4, None),
+        ("ik betaal vrijdag 27-11 het hele bedrag", "plan", None, None, "2026-11-27"),
+        ("Ik betaal het de 1e van de maand als mijn salaris binnen is", "plan", None, None, None),
+        ("ik kan €40 per maand missen", "plan", 4000, None, None),
+        ("Ik kan 25 euro in de maand extra betalen", "plan", 2500, None, None),
+        ("Is 30,- per maand goed?", "plan", 3000, None, None),
+        ("I can pay €75 per month for 6 months", "plan", 7500, 6, None),
+        ("Could I pay in instalments?", "plan", None, None, None),
+        ("can i spread the payment over 5 months", "plan", None, 5, None),
+        ("i will pay next week", "plan", None, None, "2026-12-02"),
+        ("Betalingsregeling aub", "plan", None, None, None),
+        ("Betalingsregelingg", "plan", None, None, None),
+        ("betaalafsprak maken", "plan", None, None, None),
+        ("Is al overgemaakt 👍", "paid", None, None, None),
+        ("Heb net betaald via ideal", "paid", None, None, None),
+        ("Het is vanochtend overgemaakt", "paid", None, None, None),
+        ("Ik heb alles betaald gisteren", "paid", None, None, None),
+        ("Already paid it this morning", "paid", None, None, None),
+        ("I have transferred the money", "paid", None, None, None),
+        ("Ik zit in de schuldsanering", "help", None, None, None),
+        (
+            "Ik ben mijn werk kwijt geraakt en weet niet hoe ik het moet betalen",
+            "help",
+            None,
+            None,
+            None,
+        ),
+        ("Mijn man is overleden, ik red het niet", "help", None, None, None),
+        ("ik ben ziek en heb geen inkomen", "help", None, None, None),
+        ("Ik heb een bewindvoerder, neem contact op met hem", "help", None, None, None),
+        ("I lost my job", "help", None, None, None),
+        ("I am in debt counselling", "help", None, None, None),
+        ("Ik heb geen geld meer voor eten", "help", None, None, None),
+        ("Dit klopt niet, ik heb geen achterstand", "dispute", None, None, None),
+        ("Dat bedrag is onjuist, de huurtoeslag is nog niet verwerkt", "dispute", None, None, None),
+        ("This amount is wrong", "dispute", None, None, None),
+        ("I don't owe anything", "dispute", None, None, None),
+        ("Wilt u mij bellen?", "callback", None, None, None),
+        ("bel me aub even terug", "callback", None, None, None),
+        ("Please call me", "callback", None, None, None),
+        ("Can someone phone me tomorrow?", "callback", None, None, None),
+        ("Ik wil niet dat mijn gegevens naar de gemeente gaan", "objection", None, None, None),
+        ("Ik maak bezwaar tegen het delen van mijn gegevens", "objection", None, None, None),
+        ("I object to sharing my details with the municipality", "objection", None, None, None),
+        ("STOP", "stop", None, None, None),
+        ("Stop!", "stop", None, None, None),
+        ("stop alstublieft", "stop", None, None, None),
+        ("START", "start", None, None, None),
+        ("Wie is dit?", "question", None, None, None),
+        ("Waarom krijg ik dit bericht?", "question", None, None, None),
+        ("Wat is het rekeningnummer?", "question", None, None, None),
+        ("Hoeveel moet ik nog betalen", "question", None, None, None),
+        ("Who is this?", "question", None, None, None),
+        ("What is the IBAN?", "question", None, None, None),
+        ("why am i getting this", "question", None, None, None),
+        ("Oké", "unknown", None, None, None),
+        ("Bedankt", "unknown", None, None, None),
+        ("🙏🙏", "unknown", None, None, None),
+        ("   ", "unknown", None, None, None),
+        ("asdfgh", "unknown", None, None, None),
+        ("1.", "plan", None, None, None),
+        ("2️⃣", "help", None, None, None),
+        (" 3 ", "paid", None, None, None),
+        ("€1.250", "plan", 125000, None, None),
+    ],
+)
+def test_real_messages(
+    text: str, intent: str, amount: int | None, months: int | None, pay_date: str | None
+) -> None:
+    reply = parse_reply(text, TODAY)
+    found = (reply.intent.value, reply.amount_cents, reply.months, reply.pay_date)
+    assert found == (intent, amount, months, date.fromisoformat(pay_date) if pay_date else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("Morgen komt de deurwaarder voor de ontruiming", True),
+        ("Ik heb geen geld meer voor eten voor de kinderen", True),
+        ("I have no money for food", True),
+        ("ik wil niet meer leven", True),
+        ("Ik heb hulp nodig met mijn schulden", False),
+        ("Ik kan 50 euro per maand", False),
+    ],
+)
+def test_crisis_words(text: str, crisis: bool) -> None:
+    reply = parse_reply(text, TODAY)
+    assert reply.crisis is crisis
+    assert (reply.intent is Intent.HELP) or not crisis
+
+
+def test_a_postcode_or_a_day_is_not_an_amount() -> None:
+    assert parse_reply("1234 AB 5", TODAY).amount_cents is None
+    assert parse_reply("wij wonen op 3011 AB 12, ik kan 40 euro", TODAY).amount_cents == 4000
+    assert parse_reply("ik betaal de 1e van de maand", TODAY).amount_cents is None
+    assert parse_reply("50 pm", TODAY).amount_cents == 5000
 
 
 def test_months_and_dates() -> None:

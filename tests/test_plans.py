@@ -83,6 +83,13 @@ async def test_a_plan_within_policy_is_agreed_and_stops_the_reminders(
     ask = (await messages(runtime, direction="out", template="reply_plan_ask"))[0]
     assert "Hoeveel" in ask.body
     await say(runtime, "60")
+    (confirm,) = await messages(runtime, direction="out", template="reply_plan_confirm")
+    assert "11 keer € 60,00" in confirm.body and "Stuur JA" in confirm.body
+    async with runtime.sessions() as session:
+        assert list(await session.scalars(select(PaymentPlan))) == []
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "plan_dialogue")
+    await say(runtime, "Ja, dat is goed!")
     (case,) = await cases(runtime)
     assert (case.status, case.pause_reason, case.next_action_at) == ("paused", "plan", None)
     async with runtime.sessions() as session:
@@ -97,7 +104,11 @@ async def test_a_plan_within_policy_is_agreed_and_stops_the_reminders(
     assert "11 keer € 60,00" in agreed.body and "01-01-2027" in agreed.body
     assert "€ 650,00" in agreed.body and "naast de huur" in agreed.body
     kinds = [e.kind for e in await events(runtime, case.id)]
-    assert "plan_agreed" in kinds and "escalated" not in kinds
+    assert kinds.index("plan_offered") < kinds.index("plan_agreed")
+    assert "escalated" not in kinds
+    await say(runtime, "ok top, bedankt")  # no answer needed, and no consultant
+    assert (await cases(runtime))[0].status == "paused"
+    assert len(await messages(runtime, direction="out", kind="reply")) == 3
     clock.advance(timedelta(days=30))
     assert (await runtime.tick()).queued == 0
 
@@ -107,6 +118,7 @@ async def test_a_second_self_service_plan_within_a_year_goes_to_a_consultant(
 ) -> None:
     await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
     await say(runtime, "ik kan 100 euro per maand")
+    await say(runtime, "ja")
     clock.advance(timedelta(days=1))
     await runtime.import_data(arrears_csv(row("T1", balance="0", as_of="02-12-2026")), "d2.csv")
     clock.advance(timedelta(days=60))
@@ -127,6 +139,7 @@ async def test_instalments_are_tracked_kept_nudged_then_broken(
 ) -> None:
     await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
     await say(runtime, "ik kan 100 euro per maand")  # 7 instalments from 1 January
+    await say(runtime, "JA")
 
     async def day_list(as_of: str, balance: str) -> None:
         clock.advance(timedelta(days=1))

@@ -270,8 +270,9 @@ async def test_a_whole_plan_conversation_on_telegram_buttons(
     telegram: FakeTelegram,
     clock: ManualClock,
 ) -> None:
-    """First reminder → link Telegram → tap "payment plan" → send an amount → the plan is
-    agreed → the next month's list shows the instalment paid → the plan holds."""
+    """First reminder → link Telegram → tap "payment plan" → send an amount → tap "yes" under
+    the plan shown → the plan is agreed → the next month's list shows the instalment paid →
+    the plan holds."""
     token = await invited(tg_runtime, clock)
     assert await post_update(client, message_update(1, CHAT, f"/start {token}")) == 200
     assert await post_update(client, button_update(2, CHAT, "menu:1")) == 200
@@ -279,7 +280,13 @@ async def test_a_whole_plan_conversation_on_telegram_buttons(
     assert "Hoeveel kunt u per maand betalen" in telegram.sent()[-1].fields["text"]
     assert await post_update(client, message_update(3, CHAT, "100 euro", 7)) == 200
     await tg_runtime.dispatch()
+    confirm = telegram.sent()[-1].fields
+    assert "7 keer € 100,00" in confirm["text"]
+    assert "menu:JA" in confirm["reply_markup"] and "Ander bedrag" in confirm["reply_markup"]
+    assert await post_update(client, button_update(4, CHAT, "menu:JA")) == 200
+    await tg_runtime.dispatch()
     agreed = telegram.sent()[-1].fields["text"]
+    assert "Afgesproken" in agreed
     assert "7 keer € 100,00" in agreed and "01-01-2027" in agreed
     clock.advance(timedelta(days=34))
     await tg_runtime.import_data(

@@ -27,7 +27,7 @@ from messaging.channels.base import (
     TransientSendError,
 )
 from messaging.ratelimit import RateLimiter
-from messaging.render import menu_buttons
+from messaging.render import buttons
 
 
 class MenuChoice(CallbackData, prefix="menu"):
@@ -36,10 +36,14 @@ class MenuChoice(CallbackData, prefix="menu"):
     choice: str
 
 
-def menu_keyboard(language: str) -> InlineKeyboardMarkup:
+def keyboard(template: str | None, language: str) -> InlineKeyboardMarkup | None:
+    """The message's reply options as inline buttons, or None for a message without."""
+    options = buttons(template, language)
+    if not options:
+        return None
     builder = InlineKeyboardBuilder()
-    for digit, label in menu_buttons(language):
-        builder.button(text=label, callback_data=MenuChoice(choice=digit))
+    for answer, label in options:
+        builder.button(text=label, callback_data=MenuChoice(choice=answer))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -67,11 +71,7 @@ class TelegramChannel:
         self._chats: dict[str, RateLimiter] = {}
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        markup = (
-            menu_keyboard(message.language)
-            if (message.template or "").startswith("reminder_")
-            else None
-        )
+        markup = keyboard(message.template, message.language)
         chat = self._chats.setdefault(message.address, RateLimiter(self._per_chat_rate))
         await chat.wait()
         await self._limiter.wait()
