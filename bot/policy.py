@@ -56,7 +56,8 @@ class PlanRules(_Frozen):
     min_instalment_cents: int = Field(default=2500, ge=100)
     max_months: int = Field(default=12, ge=1, le=120)
     self_service_per_12_months: int = Field(default=1, ge=0)
-    # How long the bot waits for the amount after "1" (a plan) before reminders resume.
+    # How long a question in the chat stays open (the amount after "1", the yes to a plan
+    # shown, postcode and house number) and the reminders wait for its answer.
     dialogue_days: int = Field(default=7, ge=1)
     # Days after an instalment's date before the list must show it paid.
     grace_days: int = Field(default=5, ge=0)

@@ -115,6 +115,52 @@ async def test_whatsapp_free_text_inside_the_window(twilio: FakeTwilio) -> None:
     )
 
 
+async def test_whatsapp_plan_confirmation_goes_with_buttons_when_a_template_is_approved(
+    twilio: FakeTwilio,
+) -> None:
+    confirm_sid = "HX" + "c" * 32
+    channel = adapter(twilio, "whatsapp", content_sids={"reply_plan_confirm:nl": confirm_sid})
+    plan = {
+        "amount": "€ 100,00",
+        "months": "7",
+        "first_due": "01-01-2027",
+        "last_amount": "€ 50,00",
+        "last_due": "01-07-2027",
+        "total": "€ 650,00",
+    }
+    try:
+        await channel.send(
+            outbound(
+                channel="whatsapp",
+                template="reply_plan_confirm",
+                variables=plan,
+                session_open=True,
+            )
+        )
+        await channel.send(  # no approved English one: free text inside the window
+            outbound(
+                channel="whatsapp",
+                template="reply_plan_confirm",
+                language="en",
+                variables=plan,
+                session_open=True,
+            )
+        )
+    finally:
+        await channel.close()
+    with_buttons, plain = twilio.requests
+    assert with_buttons.form["ContentSid"] == confirm_sid
+    assert json.loads(with_buttons.form["ContentVariables"]) == {
+        "1": "€ 100,00",
+        "2": "7",
+        "3": "01-01-2027",
+        "4": "€ 50,00",
+        "5": "01-07-2027",
+        "6": "€ 650,00",
+    }
+    assert plain.form["Body"] == "Hallo Anna" and "ContentSid" not in plain.form
+
+
 async def test_whatsapp_outside_the_window_sends_the_approved_template(twilio: FakeTwilio) -> None:
     channel = adapter(twilio, "whatsapp", content_sids={"reminder_friendly:nl": "HX" + "a" * 32})
     try:

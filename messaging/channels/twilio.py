@@ -20,6 +20,7 @@ from messaging.channels.base import (
     TransientSendError,
 )
 from messaging.ratelimit import RateLimiter
+from messaging.render import buttons
 
 # The http client logs every request with its body at INFO: phone numbers and debts.
 _quiet_logger = logging.getLogger("arrears_bot.twilio_http")
@@ -43,10 +44,17 @@ TRANSIENT_CODES = {20429, 20003, 30001, 63018, 63038}
 OPTED_OUT_CODE = 21610
 
 
+# The values each approved template numbers, in order (docs/OPERATIONS.md).
+_CONTENT_VARIABLES = {
+    "reply_plan_confirm": ("amount", "months", "first_due", "last_amount", "last_due", "total"),
+}
+_DEFAULT_VARIABLES = ("name", "balance", "corporation", "phone")
+
+
 def content_variables(message: OutboundMessage) -> dict[str, str]:
-    """Approved templates number their values: {{1}} name, {{2}} amount, {{3}} corporation,
-    {{4}} phone (docs/OPERATIONS.md)."""
-    keys = ("name", "balance", "corporation", "phone")
+    """Approved templates number their values: for reminders {{1}} name, {{2}} amount,
+    {{3}} corporation, {{4}} phone; others as listed in _CONTENT_VARIABLES."""
+    keys = _CONTENT_VARIABLES.get(message.template or "", _DEFAULT_VARIABLES)
     return {str(i): message.variables.get(key, "") or "-" for i, key in enumerate(keys, 1)}
 
 
@@ -108,8 +116,11 @@ class TwilioChannel:
             payload["from_"] = self._address(self._sender)
         if self._status_callback:
             payload["status_callback"] = self._status_callback
-        if self.channel == "whatsapp" and not message.session_open:
-            sid = self._content_sids.get(f"{message.template}:{message.language}")
+        sid = self._content_sids.get(f"{message.template}:{message.language}")
+        # Inside the window free text will do, but a message with reply options goes as its
+        # approved quick-reply template when there is one: the tenant then gets buttons.
+        with_buttons = sid is not None and bool(buttons(message.template, message.language))
+        if self.channel == "whatsapp" and (not message.session_open or with_buttons):
             if sid is None:
                 raise PermanentSendError(
                     f"no approved WhatsApp template for {message.template}:{message.language} "
