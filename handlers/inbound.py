@@ -81,9 +81,11 @@ async def _store(session: AsyncSession, inbound: InboundMessage, now: datetime) 
 
 
 def _route(point: ContactPoint, verified: bool | None = None) -> Reachable:
-    return Reachable(
-        point.id, point.channel, point.address, point.verified if verified is None else verified
-    )
+    """`verified`: proven in this conversation (postcode and house number), which also
+    speaks for an address several tenants share."""
+    if verified is None:
+        return Reachable(point.id, point.channel, point.address, point.verified, point.shared)
+    return Reachable(point.id, point.channel, point.address, verified, shared=False)
 
 
 # After this many wrong answers to "postcode and house number?", an address shared by

@@ -51,9 +51,10 @@ def outbound(
 ) -> dict[str, Any]:
     """One outbox row, rendered for its channel and address."""
     # Names and amounts only reach addresses that the corporation's records or the tenant
-    # proved to be theirs.
-    values = {**context, "show_details": route.verified}
-    if not route.verified:
+    # proved to be theirs alone.
+    private = route.verified and not route.shared
+    values = {**context, "show_details": private}
+    if not private:
         values.pop("balance", None)
         values["name"] = "huurder" if language != "en" else "tenant"
     rendered = render(template, language, route.channel, values)

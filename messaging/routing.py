@@ -13,6 +13,9 @@ class Reachable:
     channel: str
     address: str
     verified: bool
+    # Also listed for another tenant (a family's one phone): reminders still go, but say
+    # nothing personal until the writer proves who they are.
+    shared: bool = False
 
 
 class _Point(Protocol):
@@ -20,6 +23,7 @@ class _Point(Protocol):
     channel: str
     address: str
     verified: bool
+    shared: bool
 
     @property
     def usable(self) -> bool: ...
@@ -28,7 +32,7 @@ class _Point(Protocol):
 def reachable(points: Iterable[_Point]) -> list[Reachable]:
     """A tenant's usable contact points, oldest first (the order they were recorded)."""
     return [
-        Reachable(point.id, point.channel, point.address, point.verified)
+        Reachable(point.id, point.channel, point.address, point.verified, point.shared)
         for point in sorted(points, key=lambda point: point.id)
         if point.usable
     ]

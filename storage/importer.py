@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cadence import CaseStatus, first_action_at
 from bot.plans import PlanTerms, review
@@ -179,6 +181,35 @@ async def _sync_contact_points(
         for point in await _by_tenant(session, ContactPoint, touched):
             by_tenant[point.tenant_id].append(point)
     return by_tenant
+
+
+async def _mark_shared(session: AsyncSession, points: dict[int, list[ContactPoint]]) -> None:
+    """Flag every live contact point whose channel and address another tenant uses too, and
+    unflag those no longer shared; one statement that writes only the rows that change. The
+    points already loaded learn the new value too: this import's notices read it."""
+    other = aliased(ContactPoint)
+    shared = (
+        select(other.id)
+        .where(
+            other.channel == ContactPoint.channel,
+            other.address == ContactPoint.address,
+            other.tenant_id != ContactPoint.tenant_id,
+            other.retired_at.is_(None),
+        )
+        .exists()
+    )
+    result = await session.execute(
+        update(ContactPoint)
+        .where(ContactPoint.shared != shared)
+        .values(shared=shared)
+        .returning(ContactPoint.id, ContactPoint.shared)
+        .execution_options(synchronize_session=False)
+    )
+    changed = {point_id: flag for point_id, flag in result}
+    for loaded in points.values():
+        for point in loaded:
+            if point.id in changed:
+                set_committed_value(point, "shared", changed[point.id])
 
 
 async def _sync_snapshots(
@@ -453,6 +484,7 @@ async def import_arrears(
         rows = parsed.rows
         tenant_ids, created = await _sync_tenants(session, rows, now)
         points = await _sync_contact_points(session, rows, tenant_ids, now)
+        await _mark_shared(session, points)
         await _sync_snapshots(session, rows, tenant_ids, batch.id)
         opened, updated, closed = await _sync_cases(
             session, rows, tenant_ids, points, policy, letterhead, available, now

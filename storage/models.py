@@ -72,6 +72,8 @@ class ContactPoint(Base):
     unreachable_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]  # no longer in the corporation's records
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The same channel and address is in use for another tenant too (kept by the importer).
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     last_inbound_at: Mapped[datetime | None]  # the WhatsApp 24-hour window needs it
     created_at: Mapped[datetime]
 

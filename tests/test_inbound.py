@@ -203,6 +203,32 @@ async def test_wrong_answers_to_who_writes_learn_nothing_and_run_out(
     )
 
 
+async def test_reminders_to_a_shared_number_say_nothing_personal(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await shared_phone(runtime)
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    reminders = await messages(runtime, direction="out", kind="reminder")
+    assert len(reminders) == 2  # each still learns the rent is late, and how to get help
+    for reminder in reminders:
+        assert "€" not in reminder.body and "Anna" not in reminder.body
+        assert "Bob" not in reminder.body and "1 =" in reminder.body
+    # Bob gets his own number: the next list makes both private again.
+    clock.advance(timedelta(days=1))
+    await runtime.import_data(
+        arrears_csv(
+            row("T1", phone="06-12345678", as_of="05-12-2026"),
+            row("T2", name="Bob", phone="06-87654321", as_of="05-12-2026", postcode="7942 CD"),
+        ),
+        "d2.csv",
+    )
+    clock.advance(timedelta(days=7))
+    await runtime.tick()
+    later = (await messages(runtime, direction="out", kind="reminder"))[2:]
+    assert later and all("€ 650,00" in m.body or "€ 80,00" in m.body for m in later)
+
+
 async def test_stop_from_a_shared_address_needs_no_proof(
     runtime: Runtime, clock: ManualClock
 ) -> None:

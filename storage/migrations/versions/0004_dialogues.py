@@ -1,4 +1,4 @@
-"""dialogues: what the bot last asked, per case or per shared address
+"""dialogues: what the bot last asked, per case or per shared address; shared contact points
 
 Revision ID: 0004
 Revises: 0003
@@ -40,7 +40,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dialogues")),
         sa.UniqueConstraint("key", name=op.f("uq_dialogues_key")),
     )
+    with op.batch_alter_table("contact_points") as batch:
+        batch.add_column(sa.Column("shared", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contact_points") as batch:
+        batch.drop_column("shared")
     op.drop_table("dialogues")
