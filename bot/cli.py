@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import signal
 import sys
 from datetime import date, timedelta
@@ -28,6 +29,9 @@ from storage.arrears_file import ArrearsFileError
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.queries import consultant_queue
+from workplace.accounts import AccountError, Role, add_user
+
+DEMO_CONSULTANT = "consulent"
 
 app = typer.Typer(
     help="arrears-bot: reach tenants in rent arrears early and kindly.",
@@ -36,6 +40,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Consultants and coordinators.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 def _settings() -> Settings:
@@ -192,6 +198,39 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo("database is up to date")
 
 
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name: letters, digits and dots.")],
+    role: Annotated[Role, typer.Option(help="coordinators also manage users")] = Role.CONSULTANT,
+    display_name: Annotated[str | None, typer.Option(help="As colleagues see it.")] = None,
+) -> None:
+    """Add a consultant or coordinator; the password is asked twice and never shown."""
+    settings = _settings()
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def main() -> None:
+        runtime = await Runtime.start(settings)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                await add_user(
+                    session,
+                    name,
+                    password,
+                    role=role,
+                    now=runtime.clock.now(),
+                    display_name=display_name,
+                )
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(main())
+    except AccountError as problem:
+        typer.echo(f"Not added: {problem}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Added {role.value} {name.strip().lower()}.")
+
+
 @app.command()
 def queue() -> None:
     """List the consultant queue: most urgent first."""
@@ -276,7 +315,23 @@ def demo(
         )
         simulation = Simulation(runtime, rows, seed)
         sandbox.failure_rules.append(not_on_whatsapp(simulation.no_whatsapp))
+        password = secrets.token_urlsafe(12)
+        async with runtime.sessions() as session, session.begin():
+            await add_user(
+                session,
+                DEMO_CONSULTANT,
+                password,
+                role=Role.COORDINATOR,
+                now=clock.now(),
+                display_name="Demo consulent",
+            )
+        logins.append(password)
         return runtime, simulation
+
+    logins: list[str] = []
+
+    def print_login(how: str) -> None:
+        typer.echo(f"Consultant login: {DEMO_CONSULTANT} / {logins[-1]}  ({how})")
 
     async def run_headless() -> None:
         clock = ManualClock(demo_start(first_day, load_policy().tz))
@@ -293,6 +348,10 @@ def demo(
         typer.echo(
             f"\nDatabase kept in {database}: try ARREARS_DATABASE_URL="
             f"sqlite+aiosqlite:///{database} arrears-bot queue"
+        )
+        print_login(
+            f"to see the queue: ARREARS_DATABASE_URL=sqlite+aiosqlite:///{database} "
+            f"arrears-bot serve, then http://{settings.host}:{settings.port}/login"
         )
 
     async def run_live() -> None:
@@ -323,6 +382,9 @@ def demo(
         application.on_cleanup.append(stopped)
         typer.echo(f"Demo running: one simulated day every {per_day:g} s.")
         typer.echo(f"Open http://{settings.host}:{settings.port}/sandbox  (Ctrl+C to stop)")
+        print_login(
+            f"http://{settings.host}:{settings.port}/login; the queue fills as the month runs"
+        )
         await _serve_app(application, settings.host, settings.port)
 
     asyncio.run(run_headless() if headless else run_live())

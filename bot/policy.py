@@ -48,6 +48,9 @@ class Stage(_Frozen):
 
 class Escalation(_Frozen):
     silent_days: int = Field(default=7, ge=0)
+    # Consultants aim to pick up an escalated case within this many hours; the queue shows
+    # each case's age against it.
+    response_target_hours: int = Field(default=48, ge=1)
 
 
 class PlanRules(_Frozen):

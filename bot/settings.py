@@ -81,9 +81,28 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Approved WhatsApp templates: {"reminder_friendly:nl": "HX…", …}.',
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs consultants' session cookies; at least 32 characters. Empty: a "
+        "random key per start, so every restart logs everyone out.",
+    )
+    session_hours: float = Field(
+        default=10.0, gt=0, description="A consultant's login lasts this long."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords in a row before an account locks."
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a lock-out lasts.")
     demo_day_seconds: float = Field(
         default=10.0, gt=0, description="Real seconds per simulated day in `arrears-bot demo`."
     )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("use at least 32 random characters (openssl rand -hex 32)")
+        return value
 
     @field_validator("telegram_webhook_secret")
     @classmethod

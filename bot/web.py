@@ -1,8 +1,9 @@
-"""The aiohttp application: health, the sandbox, and (later) webhooks and the consultant UI."""
+"""The aiohttp application: health, the consultants' workplace, webhooks and the sandbox."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -22,7 +23,13 @@ RUNTIME = web.AppKey("runtime", Runtime)
 @lru_cache(maxsize=1)
 def pages() -> Environment:
     env = Environment(
-        loader=ChoiceLoader([PackageLoader("bot", "pages"), PackageLoader("messaging", "pages")]),
+        loader=ChoiceLoader(
+            [
+                PackageLoader("bot", "pages"),
+                PackageLoader("messaging", "pages"),
+                PackageLoader("workplace", "pages"),
+            ]
+        ),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -58,7 +65,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     if request.app[RUNTIME].settings.sandbox:
         raise web.HTTPFound("/sandbox")
-    return web.json_response({"service": "arrears-bot"})
+    raise web.HTTPFound("/queue")
 
 
 def build_app(runtime: Runtime) -> web.Application:
@@ -67,6 +74,14 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     settings = runtime.settings
+    from workplace.web import add_workplace_routes
+
+    if settings.secret_key is None:
+        log.warning("ARREARS_SECRET_KEY is not set: a random key for now; a restart logs out")
+        secret = secrets.token_hex(32)
+    else:
+        secret = settings.secret_key.get_secret_value()
+    add_workplace_routes(app, secret)
     if settings.sandbox:
         from messaging.sandbox_web import add_sandbox_routes
 

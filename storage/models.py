@@ -268,3 +268,20 @@ class Dialogue(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A consultant's login. The cookie holds the token, signed; the table holds only its
+    hash, so a copy of the database cannot be used to log in, and logout ends it here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()

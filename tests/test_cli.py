@@ -37,6 +37,24 @@ def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     assert queue.exit_code == 0 and "The queue is empty." in queue.output
 
 
+def test_users_add_asks_the_password_twice_and_never_shows_it(db: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    secret = "a long enough password"
+    added = runner.invoke(
+        app, ["users", "add", "Marieke", "--role", "coordinator"], input=f"{secret}\n{secret}\n"
+    )
+    assert added.exit_code == 0, added.output
+    assert "Added coordinator marieke." in added.output and secret not in added.output
+    mismatch = runner.invoke(
+        app, ["users", "add", "kees"], input=f"{secret}\nsomething else!!\n{secret}\n{secret}\n"
+    )
+    assert "do not match" in mismatch.output and mismatch.exit_code == 0
+    twice = runner.invoke(app, ["users", "add", "kees"], input=f"{secret}\n{secret}\n")
+    assert twice.exit_code == 1 and "already exists" in twice.output
+    short = runner.invoke(app, ["users", "add", "joost"], input="short\nshort\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+
+
 def test_a_bad_import_names_each_line_and_exits_nonzero(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(arrears_csv(row("T1"), row("T2", balance="?"), row("T3", phone="1")))

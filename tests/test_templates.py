@@ -35,6 +35,8 @@ CONTEXT = {
         "crisis_line": "113",
     },
     "crisis": True,
+    "text": "Dag Anna, ik bel u morgen.",
+    "consultant": "Marieke",
     "show_details": True,
 }
 REMINDERS = [t for t in TEMPLATES if t.startswith("reminder_")]

@@ -1,0 +1,357 @@
+"""The consultants' workplace through real HTTP on 127.0.0.1: login and its defences, the
+queue, claiming, the case page and its actions, the JSON twins."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.runtime import Runtime
+from bot.web import build_app
+from messaging.channels.base import InboundMessage
+from messaging.routing import Reachable
+from storage.models import PaymentPlan, User
+from tests.db_helpers import cases, events, messages
+from tests.factories import arrears_csv, row
+from workplace import actions
+from workplace.accounts import Role, add_user, after_failure, is_locked
+
+Client = TestClient  # type: ignore[type-arg]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as test_client:
+        yield test_client
+
+
+async def make_user(runtime: Runtime, name: str, role: Role = Role.CONSULTANT) -> User:
+    async with runtime.sessions() as session, session.begin():
+        return await add_user(
+            session, name, PASSWORD, role=role, now=runtime.clock.now(), display_name=name.title()
+        )
+
+
+def hidden(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, f"no {name} on the page"
+    return found.group(1)
+
+
+async def log_in(client: Client, name: str, password: str = PASSWORD) -> int:
+    page = await (await client.get("/login")).text()
+    response = await client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf": hidden(page, "csrf")},
+        allow_redirects=False,
+    )
+    return response.status
+
+
+async def csrf_of(client: Client, path: str = "/queue") -> str:
+    return hidden(await (await client.get(path)).text(), "csrf")
+
+
+async def escalated_case(runtime: Runtime, text: str = "hulp") -> int:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    await runtime.receive(
+        InboundMessage("whatsapp", "+31612345678", text, f"wp-{text}", runtime.clock.now())
+    )
+    (case,) = await cases(runtime)
+    assert case.status == "escalated"
+    return case.id
+
+
+PAGES = ["/queue", "/cases/1", "/users", "/queue?who=mine"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_without_a_session_goes_to_login(client: Client, path: str) -> None:
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+async def test_the_api_without_a_session_is_refused(client: Client) -> None:
+    for path in ("/api/queue", "/api/cases/1"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.status == 401 and (await response.json())["error"]
+
+
+async def test_login_sets_a_safe_cookie_and_logout_ends_the_session(
+    client: Client, runtime: Runtime
+) -> None:
+    await make_user(runtime, "marieke")
+    page = await (await client.get("/login?next=/queue")).text()
+    response = await client.post(
+        "/login",
+        data={"username": "Marieke", "password": PASSWORD, "csrf": hidden(page, "csrf")},
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == "/queue"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    queue = await client.get("/queue", allow_redirects=False)
+    assert queue.status == 200 and queue.headers["Cache-Control"] == "no-store"
+    assert queue.headers["X-Frame-Options"] == "DENY"
+    stolen = client.session.cookie_jar.filter_cookies(client.make_url("/"))["arrears_session"]
+    await client.post("/logout", data={"csrf": await csrf_of(client)}, allow_redirects=False)
+    assert (await client.get("/queue", allow_redirects=False)).status == 303
+    # The old cookie is worth nothing once the session has ended on the server.
+    client.session.cookie_jar.clear()
+    replayed = await client.get(
+        "/queue", headers={"Cookie": f"arrears_session={stolen.value}"}, allow_redirects=False
+    )
+    assert replayed.status == 303
+
+
+async def test_a_forged_or_tampered_cookie_is_no_session(client: Client, runtime: Runtime) -> None:
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    jar = client.session.cookie_jar
+    value = jar.filter_cookies(client.make_url("/"))["arrears_session"].value
+    jar.clear()
+
+    async def status_with(cookie: str) -> int:
+        response = await client.get(
+            "/queue", headers={"Cookie": f"arrears_session={cookie}"}, allow_redirects=False
+        )
+        return response.status
+
+    assert await status_with(value) == 200  # the real one works
+    token, _, signature = value.rpartition(".")
+    assert await status_with(f"{token}.{signature[::-1]}") == 303
+    assert await status_with("made-up.value") == 303
+
+
+async def test_a_form_without_a_valid_csrf_token_is_refused(
+    client: Client, runtime: Runtime
+) -> None:
+    case_id = await escalated_case(runtime)
+    await make_user(runtime, "marieke")
+    # The login form itself: no token, no login.
+    response = await client.post(
+        "/login", data={"username": "marieke", "password": PASSWORD}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert await log_in(client, "marieke") == 303
+    for data in ({}, {"csrf": "guessed"}):
+        refused = await client.post(f"/cases/{case_id}/claim", data=data, allow_redirects=False)
+        assert refused.status == 403
+    (case,) = await cases(runtime)
+    assert case.assignee_id is None
+    ok = await client.post(
+        f"/cases/{case_id}/claim", data={"csrf": await csrf_of(client)}, allow_redirects=False
+    )
+    assert ok.status == 303
+    assert (await cases(runtime))[0].assignee_id is not None
+
+
+async def test_wrong_passwords_lock_the_account_for_a_while(
+    client: Client, runtime: Runtime, clock: ManualClock
+) -> None:
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "nobody") == 401  # unknown names look the same
+    for _ in range(4):
+        assert await log_in(client, "marieke", "wrong password!") == 401
+    assert await log_in(client, "marieke", "wrong password!") == 429
+    assert await log_in(client, "marieke") == 429  # even the right one, for now
+    page = await (await client.get("/login")).text()
+    assert "Naam of wachtwoord" not in page  # a fresh form says nothing of it
+    clock.advance(timedelta(minutes=15))
+    assert await log_in(client, "marieke") == 303
+
+
+def test_lockout_rule() -> None:
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert after_failure(0, now, 5, 15).locked_until is None
+    locked = after_failure(4, now, 5, 15)
+    assert locked.failures == 0 and locked.locked_until == now + timedelta(minutes=15)
+    assert is_locked(locked.locked_until, now + timedelta(minutes=14))
+    assert not is_locked(locked.locked_until, now + timedelta(minutes=15))
+
+
+async def test_a_consultant_cannot_manage_users_and_a_coordinator_can(
+    client: Client, runtime: Runtime
+) -> None:
+    await make_user(runtime, "marieke")
+    await make_user(runtime, "kees", Role.COORDINATOR)
+    assert await log_in(client, "marieke") == 303
+    assert (await client.get("/users")).status == 403
+    csrf = await csrf_of(client)
+    forbidden = await client.post(
+        "/users",
+        data={"csrf": csrf, "username": "eve", "password": PASSWORD, "role": "coordinator"},
+    )
+    assert forbidden.status == 403
+    await client.post("/logout", data={"csrf": csrf})
+    assert await log_in(client, "kees") == 303
+    users_page = await (await client.get("/users")).text()
+    added = await client.post(
+        "/users",
+        data={
+            "csrf": hidden(users_page, "csrf"),
+            "username": "sanne",
+            "display_name": "Sanne de Boer",
+            "password": "another long password",
+            "role": "consultant",
+        },
+    )
+    assert added.status == 200 and "Sanne de Boer" in await added.text()
+    async with runtime.sessions() as session:
+        names = list(await session.scalars(select(User.username).order_by(User.username)))
+    assert names == ["kees", "marieke", "sanne"]
+
+
+async def test_the_queue_claims_and_filters(client: Client, runtime: Runtime) -> None:
+    case_id = await escalated_case(runtime)
+    await make_user(runtime, "marieke")
+    await make_user(runtime, "joost")
+    assert await log_in(client, "marieke") == 303
+    page = await (await client.get("/queue")).text()
+    assert "Anna de Vries" in page and f'data-case="{case_id}"' in page
+    assert "Anna" not in await (await client.get("/queue?who=mine")).text()
+    assert "Anna" not in await (await client.get("/queue?channel=sms")).text()
+    assert "Anna" in await (await client.get("/queue?channel=whatsapp&reason=help")).text()
+    assert "Anna" not in await (await client.get("/queue?municipality=Zwolle")).text()
+    claimed = await client.post(f"/cases/{case_id}/claim", data={"csrf": hidden(page, "csrf")})
+    assert "deze zaak is van u" in await claimed.text()
+    assert "Anna" in await (await client.get("/queue?who=mine")).text()
+    rows = (await (await client.get("/api/queue")).json())["cases"]
+    assert [(r["case_id"], r["assignee"], r["channel"]) for r in rows] == [
+        (case_id, "Marieke", "whatsapp")
+    ]
+    # A colleague who clicks a moment later is told, and does not get it.
+    await client.post("/logout", data={"csrf": await csrf_of(client)})
+    assert await log_in(client, "joost") == 303
+    late = await client.post(f"/cases/{case_id}/claim", data={"csrf": await csrf_of(client)})
+    assert "al opgepakt" in await late.text()
+    (case,) = await cases(runtime)
+    async with runtime.sessions() as session:
+        holder = await session.scalar(select(User.username).where(User.id == case.assignee_id))
+    assert holder == "marieke"
+
+
+async def test_two_consultants_claiming_at_once_never_both_get_it(runtime: Runtime) -> None:
+    case_id = await escalated_case(runtime)
+    first = await make_user(runtime, "marieke")
+    second = await make_user(runtime, "joost")
+
+    async def try_claim(user: User) -> bool:
+        async with runtime.sessions() as session, session.begin():
+            return await actions.claim(session, case_id, user, runtime.clock.now())
+
+    for _ in range(5):
+        results = await asyncio.gather(try_claim(first), try_claim(second))
+        assert sorted(results) == [False, True]
+        async with runtime.sessions() as session, session.begin():
+            winner = first if results[0] else second
+            assert await actions.release(session, case_id, winner, runtime.clock.now())
+    claims = [e for e in await events(runtime, case_id) if e.kind == "claimed"]
+    assert len(claims) == 5
+
+
+async def test_the_case_page_and_its_actions(
+    client: Client, runtime: Runtime, clock: ManualClock
+) -> None:
+    case_id = await escalated_case(runtime, "ik kan 20 euro per maand")  # below the minimum
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    page = await (await client.get(f"/cases/{case_id}")).text()
+    assert "Anna de Vries" in page and "<svg" in page and "+31612345678" in page
+    assert "reply_plan_received" in page and "plan_proposed" in page  # the whole timeline
+
+    async def act(action: str, **data: str) -> str:
+        current = await (await client.get(f"/cases/{case_id}")).text()
+        form = {"csrf": hidden(current, "csrf"), "version": hidden(current, "version"), **data}
+        response = await client.post(f"/cases/{case_id}/{action}", data=form)
+        assert response.status == 200
+        return await response.text()
+
+    after = await act("reply", text="Dag Anna, ik bel u morgen even over de afspraak.")
+    assert "Gedaan" in after
+    (sent,) = await messages(runtime, template="consultant_reply")
+    assert sent.status == "sent" and sent.channel == "whatsapp"  # she wrote on WhatsApp today
+    assert "ik bel u morgen" in sent.body and "Marieke" in sent.body
+    await act(
+        "contact",
+        mode="Huisbezoek",
+        reached="yes",
+        outcome="Gesproken; wil 30 p/m",
+        day="2026-12-01",
+        hour="19:30",
+    )
+    (visit,) = [e for e in await events(runtime, case_id) if e.kind == "contact_logged"]
+    assert (visit.actor, visit.data["mode"], visit.data["reached"], visit.data["part_of_day"]) == (
+        "marieke",
+        "Huisbezoek",
+        True,
+        "Avond",
+    )
+    async with runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    await act("plan", plan_id=str(plan.id), decision="approve")
+    async with runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    assert (plan.status, plan.decided_by) == ("active", "marieke")
+    (told,) = await messages(runtime, template="reply_plan_agreed")
+    assert "€ 20,00" in told.body
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "plan")
+    body = await act("pause", until="2027-01-15", note="Wacht op toeslag")
+    assert "Gedaan" in body
+    (case,) = await cases(runtime)
+    assert case.paused_until is not None and case.paused_until.date().isoformat() == "2027-01-15"
+    await act("resolve", reason="plan", note="Afspraak loopt")
+    (case,) = await cases(runtime)
+    assert (case.status, case.close_reason) == ("closed", "plan")
+    data = await (await client.get(f"/api/cases/{case_id}")).json()
+    kinds = [item["title"] for item in data["timeline"]]
+    assert data["status"] == "closed" and "resolved" in kinds and "contact_logged" in kinds
+    assert data["tenant"]["name"] == "Anna de Vries" and data["balance_history"]
+
+
+async def test_an_action_on_a_stale_page_is_refused(client: Client, runtime: Runtime) -> None:
+    case_id = await escalated_case(runtime)
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    page = await (await client.get(f"/cases/{case_id}")).text()
+    await runtime.receive(  # the tenant writes again meanwhile: the case changes
+        InboundMessage("whatsapp", "+31612345678", "bel me", "wp-2", runtime.clock.now())
+    )
+    response = await client.post(
+        f"/cases/{case_id}/resolve",
+        data={"csrf": hidden(page, "csrf"), "version": hidden(page, "version"), "reason": "paid"},
+    )
+    assert "changed while you were looking" in await response.text()
+    assert (await cases(runtime))[0].status == "escalated"
+
+
+def test_a_consultant_reply_avoids_a_closed_whatsapp_window() -> None:
+    whatsapp = Reachable(1, "whatsapp", "+31612345678", True)
+    sms = Reachable(2, "sms", "+31612345678", True)
+    email = Reachable(3, "email", "a@example.nl", True)
+    shared = Reachable(4, "telegram", "42", True, shared=True)
+    points = [whatsapp, sms, email, shared]
+    every = {"whatsapp", "sms", "email", "telegram"}
+    assert actions.reply_routes(points, "whatsapp", True, every) == [whatsapp, sms, email]
+    assert actions.reply_routes(points, "whatsapp", False, every) == [sms, email]
+    assert actions.reply_routes(points, "email", False, every) == [email, sms]
+
+
+def test_part_of_day() -> None:
+    assert [actions.part_of_day(h) for h in (8, 12, 17, 18, 23)] == [
+        "Ochtend",
+        "Middag",
+        "Middag",
+        "Avond",
+        "Avond",
+    ]

@@ -1,0 +1,1 @@
+"""The consultants' web workplace: accounts, sessions, the queue, the case page."""

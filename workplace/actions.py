@@ -1,0 +1,323 @@
+"""What a consultant does to a case. Each action is one transaction and one case event with
+the consultant's name; the case's `version` guards against two people acting on old data."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence import CaseStatus
+from bot.plans import PlanTerms
+from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.render import format_euros
+from messaging.routing import Reachable, reachable
+from storage import cases as case_ops
+from storage.models import Case, Message, PaymentPlan, Tenant, User
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+class ActionError(ValueError):
+    """The action cannot be done; the message says why, for the consultant."""
+
+
+class ContactMode(StrEnum):
+    """The national vocabulary for contact attempts (vroegsignalering)."""
+
+    SMS_WHATSAPP = "SMS/Whatsapp"
+    MAIL = "Mail"
+    BRIEF = "Brief"
+    TELEFOON = "Telefoon"
+    HUISBEZOEK = "Huisbezoek"
+
+
+def part_of_day(local_hour: int) -> str:
+    """Ochtend before noon, Middag until six, Avond after (the national vocabulary)."""
+    if local_hour < 12:
+        return "Ochtend"
+    if local_hour < 18:
+        return "Middag"
+    return "Avond"
+
+
+async def claim(session: AsyncSession, case_id: int, user: User, now: datetime) -> bool:
+    """Take an escalated case. One statement that only succeeds while nobody has it, so two
+    consultants clicking at once never both get it."""
+    result = await session.execute(
+        update(Case)
+        .where(
+            Case.id == case_id,
+            Case.status == CaseStatus.ESCALATED,
+            Case.assignee_id.is_(None),
+        )
+        .values(assignee_id=user.id, version=Case.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    case_ops.add_event(session, case_id, "claimed", now, user.username)
+    return True
+
+
+async def release(session: AsyncSession, case_id: int, user: User, now: datetime) -> bool:
+    """Give a case back to the queue; only its holder (or a coordinator) can."""
+    condition = [Case.id == case_id, Case.assignee_id.is_not(None)]
+    if user.role != "coordinator":
+        condition.append(Case.assignee_id == user.id)
+    result = await session.execute(
+        update(Case)
+        .where(*condition)
+        .values(assignee_id=None, version=Case.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    case_ops.add_event(session, case_id, "released", now, user.username)
+    return True
+
+
+async def load_case(session: AsyncSession, case_id: int, version: int | None = None) -> Case:
+    case = await session.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
+        .with_for_update()
+    )
+    if case is None:
+        raise ActionError("no such case")
+    if version is not None and case.version != version:
+        raise ActionError(
+            "the case changed while you were looking at it; have a look again and repeat"
+        )
+    return case
+
+
+def reply_routes(
+    points: Sequence[Reachable],
+    last_channel: str | None,
+    whatsapp_open: bool,
+    available: Collection[str],
+) -> list[Reachable]:
+    """Where a consultant's own words can go: the channel the tenant last wrote on first,
+    then the others in the order they were recorded. WhatsApp takes free text only within
+    24 hours of the tenant's last message there; outside it, it is left out."""
+    usable = [
+        point
+        for point in points
+        if point.channel in available
+        and point.verified
+        and not point.shared
+        and (point.channel != "whatsapp" or whatsapp_open)
+    ]
+    first = [point for point in usable if point.channel == last_channel][:1]
+    return first + [point for point in usable if point not in first]
+
+
+async def reply(
+    session: AsyncSession,
+    case: Case,
+    user: User,
+    text: str,
+    *,
+    now: datetime,
+    letterhead: Letterhead,
+    available: Collection[str],
+) -> Message:
+    text = text.strip()
+    if not text:
+        raise ActionError("write a message first")
+    if len(text) > 1000:
+        raise ActionError("keep it under 1000 characters; a call may say more")
+    tenant = case.tenant
+    last = await session.scalar(
+        select(Message)
+        .where(Message.tenant_id == tenant.id, Message.direction == "in")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    whatsapp_open = any(
+        point.channel == "whatsapp"
+        and point.last_inbound_at is not None
+        and point.last_inbound_at > now - WHATSAPP_WINDOW
+        for point in tenant.contact_points
+    )
+    options = reply_routes(
+        reachable(tenant.contact_points),
+        last.channel if last else None,
+        whatsapp_open,
+        available,
+    )
+    if not options:
+        raise ActionError("the tenant has no channel we may write on now; call or visit")
+    first = options[0]
+    context: dict[str, Any] = {
+        **tenant_context(letterhead, tenant, case.balance_cents),
+        "text": text,
+        "consultant": user.display_name,
+    }
+    message_id = await enqueue(
+        session,
+        route=first,
+        template="consultant_reply",
+        language=tenant.language,
+        context=context,
+        kind="reply",
+        now=now,
+        case_id=case.id,
+        tenant_id=tenant.id,
+        fallback=[point.channel for point in options[1:]],
+        respect_quiet_hours=True,
+    )
+    assert message_id is not None  # no idempotency key: always inserted
+    case_ops.add_event(
+        session,
+        case.id,
+        "consultant_reply",
+        now,
+        user.username,
+        message_id=message_id,
+        channel=first.channel,
+    )
+    case_ops.touch(case)
+    return await session.get_one(Message, message_id)
+
+
+async def log_contact(
+    session: AsyncSession,
+    case: Case,
+    user: User,
+    *,
+    mode: ContactMode,
+    reached: bool,
+    outcome: str,
+    at: datetime,
+    local_hour: int,
+    now: datetime,
+) -> None:
+    """A call, a home visit, a letter: what was tried, when, and whether it reached them."""
+    case_ops.add_event(
+        session,
+        case.id,
+        "contact_logged",
+        now,
+        user.username,
+        mode=mode.value,
+        reached=reached,
+        outcome=outcome.strip()[:2000],
+        at=at.isoformat(),
+        part_of_day=part_of_day(local_hour),
+    )
+    case.last_contact_at = max(filter(None, [case.last_contact_at, at]))
+    case_ops.touch(case)
+
+
+async def decide_plan(
+    session: AsyncSession,
+    case: Case,
+    user: User,
+    plan_id: int,
+    *,
+    approve: bool,
+    now: datetime,
+    letterhead: Letterhead,
+    note: str = "",
+) -> None:
+    """Approve or reject a plan a tenant proposed; the tenant is told either way."""
+    plan = await session.get(PaymentPlan, plan_id)
+    if plan is None or plan.case_id != case.id or plan.status != "proposed":
+        raise ActionError("this proposal has been decided already")
+    plan.status = "active" if approve else "rejected"
+    plan.decided_at, plan.decided_by = now, user.username
+    numbers = {
+        "plan_id": plan.id,
+        "amount_cents": plan.amount_cents,
+        "months": plan.months,
+        "total_cents": plan.total_cents,
+    }
+    case_ops.add_event(
+        session,
+        case.id,
+        "plan_approved" if approve else "plan_rejected",
+        now,
+        user.username,
+        **numbers,
+        note=note.strip()[:1000],
+    )
+    terms = PlanTerms(plan.amount_cents, plan.months, plan.total_cents, plan.first_due)
+    schedule = terms.schedule()
+    context = {
+        **tenant_context(letterhead, case.tenant, case.balance_cents),
+        "amount": format_euros(plan.amount_cents),
+        "months": plan.months,
+        "total": format_euros(plan.total_cents),
+        "first_due": schedule[0][0].strftime("%d-%m-%Y"),
+        "last_due": schedule[-1][0].strftime("%d-%m-%Y"),
+        "last_amount": format_euros(schedule[-1][1]),
+    }
+    if approve:
+        case.assignee_id = None
+        case_ops.pause(session, case, "plan", now, actor=user.username)
+    await _tell(session, case, "reply_plan_agreed" if approve else "plan_rejected", context, now)
+
+
+async def pause_until(
+    session: AsyncSession, case: Case, user: User, until: datetime, now: datetime, note: str
+) -> None:
+    if until <= now:
+        raise ActionError("choose a date in the future")
+    if until > now + timedelta(days=366):
+        raise ActionError("pause for a year at most")
+    if case.status == CaseStatus.CLOSED:
+        raise ActionError("this case is closed")
+    case.assignee_id = None
+    case_ops.pause(session, case, "consultant", now, until=until, actor=user.username)
+    if note.strip():
+        case_ops.add_event(session, case.id, "note", now, user.username, text=note.strip()[:2000])
+
+
+RESOLUTIONS = ("paid", "plan", "handed_over", "moved", "deceased", "no_arrears", "other")
+
+
+async def resolve(
+    session: AsyncSession, case: Case, user: User, reason: str, now: datetime, note: str
+) -> None:
+    if reason not in RESOLUTIONS:
+        raise ActionError("choose a reason")
+    if case.status == CaseStatus.CLOSED:
+        raise ActionError("this case is closed already")
+    case.status = CaseStatus.CLOSED
+    case.closed_at = now
+    case.close_reason = reason
+    case.next_action_at = None
+    case.assignee_id = None
+    case_ops.touch(case)
+    case_ops.add_event(
+        session, case.id, "resolved", now, user.username, reason=reason, note=note.strip()[:2000]
+    )
+
+
+async def _tell(
+    session: AsyncSession, case: Case, template: str, context: dict[str, Any], now: datetime
+) -> None:
+    options = reachable(case.tenant.contact_points)
+    usable = [point for point in options if point.verified]
+    if not usable:
+        return
+    await enqueue(
+        session,
+        route=usable[0],
+        template=template,
+        language=case.tenant.language,
+        context=context,
+        kind="notice",
+        now=now,
+        case_id=case.id,
+        tenant_id=case.tenant.id,
+        fallback=[point.channel for point in usable[1:]],
+    )

@@ -1,0 +1,314 @@
+"""What the workplace pages and their JSON twins show, read in one place."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence import CaseStatus
+from storage.models import (
+    ArrearsSnapshot,
+    Case,
+    CaseEvent,
+    ContactPoint,
+    Message,
+    PaymentPlan,
+    Tenant,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    reason: str | None = None
+    who: str = "all"  # "mine", "unassigned", "all"
+    channel: str | None = None
+    municipality: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case_id: int
+    tenant_name: str
+    tenant_ref: str
+    municipality: str | None
+    reason: str
+    priority: int
+    escalated_at: datetime
+    waiting_hours: float
+    overdue: bool
+    balance_cents: int
+    channel: str | None  # the channel the tenant last wrote on, else the first we have
+    assignee: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["escalated_at"] = self.escalated_at.isoformat()
+        data["waiting_hours"] = round(self.waiting_hours, 1)
+        return data
+
+
+async def queue(
+    session: AsyncSession,
+    user: User,
+    chosen: QueueFilter,
+    *,
+    now: datetime,
+    target_hours: int,
+    limit: int = 300,
+) -> list[QueueRow]:
+    """Escalated cases, most urgent first, then the longest waiting."""
+    query = (
+        select(Case, Tenant, User.display_name)
+        .join(Tenant, Case.tenant_id == Tenant.id)
+        .outerjoin(User, Case.assignee_id == User.id)
+        .where(Case.status == CaseStatus.ESCALATED)
+        .order_by(Case.escalation_priority.desc(), Case.escalated_at.asc(), Case.id)
+    )
+    if chosen.reason:
+        query = query.where(Case.escalation_reason == chosen.reason)
+    if chosen.who == "mine":
+        query = query.where(Case.assignee_id == user.id)
+    elif chosen.who == "unassigned":
+        query = query.where(Case.assignee_id.is_(None))
+    if chosen.municipality:
+        query = query.where(func.lower(Tenant.municipality) == chosen.municipality.lower())
+    rows = list(await session.execute(query.limit(limit * 4 if chosen.channel else limit)))
+    channels = await _channels(session, [tenant.id for _, tenant, _ in rows])
+    result = []
+    for case, tenant, assignee in rows:
+        channel = channels.get(tenant.id)
+        if chosen.channel and channel != chosen.channel:
+            continue
+        since = case.escalated_at or case.opened_at
+        waiting = (now - since).total_seconds() / 3600
+        result.append(
+            QueueRow(
+                case_id=case.id,
+                tenant_name=tenant.name,
+                tenant_ref=tenant.external_ref,
+                municipality=tenant.municipality,
+                reason=case.escalation_reason or "",
+                priority=case.escalation_priority or 0,
+                escalated_at=since,
+                waiting_hours=waiting,
+                overdue=waiting > target_hours,
+                balance_cents=case.balance_cents,
+                channel=channel,
+                assignee=assignee,
+            )
+        )
+    return result[:limit]
+
+
+async def _channels(session: AsyncSession, tenant_ids: list[int]) -> dict[int, str]:
+    if not tenant_ids:
+        return {}
+    latest = (
+        select(Message.tenant_id, func.max(Message.id).label("last_id"))
+        .where(Message.tenant_id.in_(tenant_ids), Message.direction == "in")
+        .group_by(Message.tenant_id)
+        .subquery()
+    )
+    last_written = dict(
+        (tenant_id, channel)
+        for tenant_id, channel in await session.execute(
+            select(Message.tenant_id, Message.channel).join(latest, Message.id == latest.c.last_id)
+        )
+    )
+    points = await session.execute(
+        select(ContactPoint.tenant_id, ContactPoint.channel)
+        .where(ContactPoint.tenant_id.in_(tenant_ids), ContactPoint.retired_at.is_(None))
+        .order_by(ContactPoint.id)
+    )
+    first: dict[int, str] = {}
+    for tenant_id, channel in points:
+        first.setdefault(tenant_id, channel)
+    return {
+        tenant_id: last_written.get(tenant_id, first.get(tenant_id, ""))
+        for tenant_id in tenant_ids
+        if tenant_id in last_written or tenant_id in first
+    }
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # "message" or "event"
+    title: str
+    actor: str
+    direction: str | None = None  # messages: "in" / "out"
+    channel: str | None = None
+    status: str | None = None
+    body: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return data
+
+
+@dataclass
+class CaseView:
+    case: Case
+    tenant: Tenant
+    points: list[ContactPoint]
+    assignee: User | None
+    snapshots: list[tuple[date, int]]
+    plans: list[PaymentPlan]
+    timeline: list[TimelineItem]
+    conversation: list[Message]
+
+    def as_json(self) -> dict[str, Any]:
+        case, tenant = self.case, self.tenant
+        return {
+            "id": case.id,
+            "status": case.status,
+            "stage": case.stage,
+            "balance_cents": case.balance_cents,
+            "arrears_since": case.arrears_since.isoformat(),
+            "escalation_reason": case.escalation_reason,
+            "escalation_priority": case.escalation_priority,
+            "pause_reason": case.pause_reason,
+            "paused_until": case.paused_until.isoformat() if case.paused_until else None,
+            "assignee": self.assignee.username if self.assignee else None,
+            "version": case.version,
+            "tenant": {
+                "ref": tenant.external_ref,
+                "name": tenant.name,
+                "language": tenant.language,
+                "postcode": tenant.postcode,
+                "house_number": tenant.house_number,
+                "city": tenant.city,
+                "municipality": tenant.municipality,
+                "monthly_rent_cents": tenant.monthly_rent_cents,
+            },
+            "contact_points": [
+                {
+                    "channel": p.channel,
+                    "address": p.address,
+                    "opted_out": p.opted_out_at is not None,
+                    "unreachable": p.unreachable_at is not None,
+                    "retired": p.retired_at is not None,
+                    "shared": p.shared,
+                }
+                for p in self.points
+            ],
+            "balance_history": [
+                {"date": day.isoformat(), "balance_cents": cents} for day, cents in self.snapshots
+            ],
+            "plans": [
+                {
+                    "id": p.id,
+                    "status": p.status,
+                    "amount_cents": p.amount_cents,
+                    "months": p.months,
+                    "total_cents": p.total_cents,
+                    "first_due": p.first_due.isoformat(),
+                    "source": p.source,
+                }
+                for p in self.plans
+            ],
+            "timeline": [item.as_json() for item in self.timeline],
+        }
+
+
+async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
+    case = await session.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
+    )
+    if case is None:
+        return None
+    tenant = case.tenant
+    assignee = await session.get(User, case.assignee_id) if case.assignee_id else None
+    snapshots = [
+        (day, cents)
+        for day, cents in await session.execute(
+            select(ArrearsSnapshot.as_of, ArrearsSnapshot.balance_cents)
+            .where(
+                ArrearsSnapshot.tenant_id == tenant.id,
+                ArrearsSnapshot.as_of >= case.arrears_since - timedelta(days=62),
+            )
+            .order_by(ArrearsSnapshot.as_of)
+        )
+    ]
+    plans = list(
+        await session.scalars(
+            select(PaymentPlan).where(PaymentPlan.case_id == case.id).order_by(PaymentPlan.id)
+        )
+    )
+    messages = list(
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.tenant_id == tenant.id,
+                Message.created_at >= case.opened_at - timedelta(days=1),
+            )
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+    events = list(
+        await session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.at, CaseEvent.id)
+        )
+    )
+    timeline = [
+        TimelineItem(
+            at=m.created_at,
+            kind="message",
+            title=(m.template or m.intent or m.kind)
+            if m.direction == "out"
+            else (m.intent or "reply"),
+            actor="tenant" if m.direction == "in" else "bot",
+            direction=m.direction,
+            channel=m.channel,
+            status=m.status,
+            body=m.body,
+        )
+        for m in messages
+    ] + [
+        TimelineItem(at=e.at, kind="event", title=e.kind, actor=e.actor, data=dict(e.data))
+        for e in events
+    ]
+    timeline.sort(key=lambda item: (item.at, item.kind))
+    conversation = [
+        m for m in messages if m.kind in ("reply",) or m.direction == "in" or m.kind == "reminder"
+    ]
+    points = sorted(tenant.contact_points, key=lambda p: (p.retired_at is not None, p.id))
+    return CaseView(case, tenant, points, assignee, snapshots, plans, timeline, conversation)
+
+
+def balance_chart(snapshots: list[tuple[date, int]], width: int = 560, height: int = 140) -> str:
+    """The balance over time as a small inline SVG (no script, no external files)."""
+    if not snapshots:
+        return ""
+    pad = 24
+    days = [(day - snapshots[0][0]).days for day, _ in snapshots]
+    span = max(days[-1], 1)
+    top = max(max(cents for _, cents in snapshots), 1)
+    xs = [pad + (width - 2 * pad) * d / span for d in days]
+    ys = [height - pad - (height - 2 * pad) * max(c, 0) / top for _, c in snapshots]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    first, last = snapshots[0][0].strftime("%d-%m"), snapshots[-1][0].strftime("%d-%m")
+    euros = f"€ {top // 100:,}".replace(",", ".")
+    return (
+        f'<svg role="img" aria-label="saldo" viewBox="0 0 {width} {height}" '
+        f'width="100%" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'stroke="#d8dee6"/>'
+        f'<polyline fill="none" stroke="#0b6e4f" stroke-width="2" points="{points}"/>'
+        f'<text x="{pad}" y="{height - 6}" font-size="11" fill="#5b6775">{first}</text>'
+        f'<text x="{width - pad}" y="{height - 6}" font-size="11" fill="#5b6775" '
+        f'text-anchor="end">{last}</text>'
+        f'<text x="{pad}" y="14" font-size="11" fill="#5b6775">{euros}</text></svg>'
+    )
