@@ -98,6 +98,39 @@ class HelpPolicy(_Frozen):
         return self.default.model_copy(update=local.model_dump(exclude_none=True))
 
 
+class Partner(_Frozen):
+    """A chain partner a consultant can hand a case to (warm handover)."""
+
+    name: str
+    kind: str = "debt_help"  # "debt_help" (municipal debt-help coach), "welfare", …
+    phone: str | None = None
+    email: str | None = None
+
+
+class PartnerPolicy(_Frozen):
+    """Chain partners in the order to try them: first the municipality's debt-help coach,
+    then the welfare organisation. A municipality's own list replaces the default."""
+
+    default: tuple[Partner, ...] = (Partner(name="Schuldhulp van de gemeente", kind="debt_help"),)
+    municipalities: dict[str, tuple[Partner, ...]] = Field(default_factory=dict)
+
+    def for_municipality(self, name: str | None) -> tuple[Partner, ...]:
+        wanted = (name or "").strip().lower()
+        return next(
+            (partners for key, partners in self.municipalities.items() if key.lower() == wanted),
+            self.default,
+        )
+
+
+class SignalRules(_Frozen):
+    """When the municipality gets an early signal (Wgs; Besluit schuldhulpverlening art. 2):
+    a written reminder offering to pass the details on has gone out, the tenant did not
+    object, the arrears are at least this old, and a person tried to reach the tenant."""
+
+    min_arrears_days: int = Field(default=30, ge=0)
+    personal_contact_modes: tuple[str, ...] = ("Telefoon", "Huisbezoek")
+
+
 class Policy(_Frozen):
     timezone: str = "Europe/Amsterdam"
     sending: SendingRules = SendingRules()
@@ -105,6 +138,8 @@ class Policy(_Frozen):
     escalation: Escalation = Escalation()
     plans: PlanRules = PlanRules()
     help: HelpPolicy = HelpPolicy()
+    partners: PartnerPolicy = PartnerPolicy()
+    signal: SignalRules = SignalRules()
 
     @field_validator("timezone")
     @classmethod

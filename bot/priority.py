@@ -9,6 +9,7 @@ _BASE = {
     "plan_request": 60,
     "plan_broken": 60,
     "callback": 55,
+    "handover_no_contact": 55,
     "unreachable": 50,
     "no_reply": 40,
     "question": 35,

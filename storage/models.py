@@ -285,3 +285,55 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship()
+
+
+class Handover(Base):
+    """A warm handover to a chain partner: with the tenant's consent, the dossier as it was
+    handed over, and what the partner reported back."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    partner_name: Mapped[str] = mapped_column(String(200))
+    partner_kind: Mapped[str] = mapped_column(String(32))
+    consent_at: Mapped[datetime]
+    consent_how: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    dossier: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "accepted", "plan_in_place", "no_contact"; None until the partner reports back.
+    feedback: Mapped[str | None] = mapped_column(String(32))
+    feedback_note: Mapped[str | None] = mapped_column(Text)
+    feedback_at: Mapped[datetime | None]
+    feedback_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class SignalBatch(Base):
+    """One export of early signals for a municipality's platform."""
+
+    __tablename__ = "signal_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class MunicipalSignal(Base):
+    """An early signal sent to the municipality (vroegsignalering): at most one per case."""
+
+    __tablename__ = "municipality_signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("signal_batches.id", ondelete="CASCADE"), index=True
+    )
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    amount_euros: Mapped[int] = mapped_column(BigInteger)
+    months_in_arrears: Mapped[int] = mapped_column(Integer)
+    warm: Mapped[bool] = mapped_column(Boolean)  # there is contact: a warm handover
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)  # the DDAS vroegsignaal item
+    row: Mapped[dict[str, Any]] = mapped_column(JSON)  # the CSV line, with contact details
+    created_at: Mapped[datetime]

@@ -14,11 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from bot.cadence import CaseStatus
 from bot.plans import PlanTerms
+from bot.policy import Partner
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import format_euros
 from messaging.routing import Reachable, reachable
 from storage import cases as case_ops
-from storage.models import Case, Message, PaymentPlan, Tenant, User
+from storage.models import Case, Handover, Message, PaymentPlan, Tenant, User
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 
@@ -321,3 +322,102 @@ async def _tell(
         tenant_id=case.tenant.id,
         fallback=[point.channel for point in usable[1:]],
     )
+
+
+PARTNER_FEEDBACK = ("accepted", "plan_in_place", "no_contact")
+
+
+async def hand_over(
+    session: AsyncSession,
+    case: Case,
+    user: User,
+    *,
+    partner: Partner,
+    consent_how: str,
+    dossier: dict[str, Any],
+    now: datetime,
+) -> Handover:
+    """A warm handover: only with the tenant's consent, with the dossier as it stands, and
+    the reminders paused while the partner takes over."""
+    consent_how = consent_how.strip()
+    if not consent_how:
+        raise ActionError("record how the tenant agreed to the handover")
+    if case.status == CaseStatus.CLOSED:
+        raise ActionError("this case is closed")
+    handover = Handover(
+        case_id=case.id,
+        partner_name=partner.name,
+        partner_kind=partner.kind,
+        consent_at=now,
+        consent_how=consent_how[:200],
+        created_at=now,
+        created_by=user.username,
+        dossier={
+            **dossier,
+            "handover": {
+                "partner": partner.name,
+                "kind": partner.kind,
+                "consent": consent_how[:200],
+                "by": user.username,
+                "at": now.isoformat(),
+            },
+        },
+    )
+    session.add(handover)
+    await session.flush()
+    case_ops.add_event(
+        session,
+        case.id,
+        "handed_over",
+        now,
+        user.username,
+        handover_id=handover.id,
+        partner=partner.name,
+        partner_kind=partner.kind,
+        consent=consent_how[:200],
+    )
+    case.assignee_id = None
+    case_ops.pause(session, case, "handed_over", now, actor=user.username)
+    return handover
+
+
+async def partner_feedback(
+    session: AsyncSession,
+    case: Case,
+    user: User,
+    handover_id: int,
+    *,
+    feedback: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """What the partner reported. No contact: the case comes back to the queue."""
+    if feedback not in PARTNER_FEEDBACK:
+        raise ActionError("choose what the partner reported")
+    handover = await session.get(Handover, handover_id)
+    if handover is None or handover.case_id != case.id:
+        raise ActionError("no such handover")
+    handover.feedback = feedback
+    handover.feedback_note = note.strip()[:2000] or None
+    handover.feedback_at, handover.feedback_by = now, user.username
+    case_ops.add_event(
+        session,
+        case.id,
+        "partner_feedback",
+        now,
+        user.username,
+        handover_id=handover.id,
+        feedback=feedback,
+        note=note.strip()[:2000],
+    )
+    if feedback == "no_contact" and case.status != CaseStatus.CLOSED:
+        case_ops.escalate(
+            session,
+            case,
+            "handover_no_contact",
+            now,
+            case.tenant.monthly_rent_cents,
+            actor=user.username,
+            partner=handover.partner_name,
+        )
+    case_ops.touch(case)

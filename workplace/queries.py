@@ -16,7 +16,9 @@ from storage.models import (
     Case,
     CaseEvent,
     ContactPoint,
+    Handover,
     Message,
+    MunicipalSignal,
     PaymentPlan,
     Tenant,
     User,
@@ -163,7 +165,10 @@ class CaseView:
     snapshots: list[tuple[date, int]]
     plans: list[PaymentPlan]
     timeline: list[TimelineItem]
-    conversation: list[Message]
+    messages: list[Message]
+    events: list[CaseEvent]
+    handovers: list[Handover]
+    signalled: bool
 
     def as_json(self) -> dict[str, Any]:
         case, tenant = self.case, self.tenant
@@ -281,11 +286,28 @@ async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
         for e in events
     ]
     timeline.sort(key=lambda item: (item.at, item.kind))
-    conversation = [
-        m for m in messages if m.kind in ("reply",) or m.direction == "in" or m.kind == "reminder"
-    ]
+    handovers = list(
+        await session.scalars(
+            select(Handover).where(Handover.case_id == case.id).order_by(Handover.id)
+        )
+    )
+    signal_id = await session.scalar(
+        select(MunicipalSignal.id).where(MunicipalSignal.case_id == case.id)
+    )
     points = sorted(tenant.contact_points, key=lambda p: (p.retired_at is not None, p.id))
-    return CaseView(case, tenant, points, assignee, snapshots, plans, timeline, conversation)
+    return CaseView(
+        case,
+        tenant,
+        points,
+        assignee,
+        snapshots,
+        plans,
+        timeline,
+        messages,
+        events,
+        handovers,
+        signal_id is not None,
+    )
 
 
 def balance_chart(snapshots: list[tuple[date, int]], width: int = 560, height: int = 140) -> str:

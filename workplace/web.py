@@ -15,9 +15,12 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.web import RUNTIME, render_page
-from workplace import accounts, actions, sessions
+from storage.models import SignalBatch, User
+from workplace import accounts, actions, sessions, signals
+from workplace.dossier import build_dossier, contact_attempts
 from workplace.labels import translator
 from workplace.queries import QueueFilter, balance_chart, case_view, queue
 
@@ -25,7 +28,16 @@ log = logging.getLogger(__name__)
 SIGNER = web.AppKey("session_signer", sessions.SessionSigner)
 LOGIN = web.RequestKey("login", sessions.Login)
 TOKEN = web.RequestKey("session_token", str)
-_PROTECTED = ("/queue", "/cases", "/reports", "/users", "/api", "/logout", "/language")
+_PROTECTED = (
+    "/queue",
+    "/cases",
+    "/reports",
+    "/signals",
+    "/users",
+    "/api",
+    "/logout",
+    "/language",
+)
 _LOGIN_CSRF = "arrears_login_csrf"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -251,6 +263,8 @@ async def case_page(request: web.Request) -> web.Response:
         chart=balance_chart(view.snapshots),
         modes=[mode.value for mode in actions.ContactMode],
         resolutions=actions.RESOLUTIONS,
+        partners=runtime.policy.partners.for_municipality(view.tenant.municipality),
+        feedback_options=actions.PARTNER_FEEDBACK,
         notice=request.query.get("notice"),
         problem=request.query.get("problem"),
     )
@@ -301,8 +315,7 @@ async def case_action(request: web.Request) -> web.Response:
     form = await request.post()
     user = _login(request).user
     now = runtime.clock.now()
-    version_text = str(form.get("version", ""))
-    version = int(version_text) if version_text.isdigit() else None
+    version = _version(form)
     try:
         async with runtime.sessions() as session, session.begin():
             case = await actions.load_case(session, case_id, version)
@@ -368,6 +381,170 @@ async def case_action(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/cases/{case_id}?notice={action}")
 
 
+async def _dossier(request: web.Request, session: Any, case_id: int) -> dict[str, Any] | None:
+    runtime = request.app[RUNTIME]
+    view = await case_view(session, case_id)
+    if view is None:
+        return None
+    return build_dossier(
+        case=view.case,
+        tenant=view.tenant,
+        points=view.points,
+        snapshots=view.snapshots,
+        plans=view.plans,
+        messages=view.messages,
+        events=view.events,
+        corporation=runtime.letterhead.corporation,
+        tz=runtime.policy.tz,
+        now=runtime.clock.now(),
+    )
+
+
+async def handover(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    case_id = _case_id(request)
+    form = await request.post()
+    user = _login(request).user
+    now = runtime.clock.now()
+    try:
+        if form.get("consent") != "yes":
+            raise actions.ActionError("a handover needs the tenant's consent")
+        async with runtime.sessions() as session, session.begin():
+            case = await actions.load_case(session, case_id, _version(form))
+            partners = runtime.policy.partners.for_municipality(case.tenant.municipality)
+            index = str(form.get("partner", ""))
+            if not index.isdigit() or int(index) >= len(partners):
+                raise actions.ActionError("choose a partner")
+            dossier = await _dossier(request, session, case_id)
+            assert dossier is not None
+            await actions.hand_over(
+                session,
+                case,
+                user,
+                partner=partners[int(index)],
+                consent_how=str(form.get("consent_how", "")),
+                dossier=dossier,
+                now=now,
+            )
+    except actions.ActionError as problem:
+        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
+    raise web.HTTPSeeOther(f"/cases/{case_id}/dossier")
+
+
+async def feedback(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    case_id = _case_id(request)
+    form = await request.post()
+    try:
+        async with runtime.sessions() as session, session.begin():
+            case = await actions.load_case(session, case_id)
+            await actions.partner_feedback(
+                session,
+                case,
+                _login(request).user,
+                int(request.match_info["handover_id"]),
+                feedback=str(form.get("feedback", "")),
+                note=str(form.get("note", "")),
+                now=runtime.clock.now(),
+            )
+    except actions.ActionError as problem:
+        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
+    raise web.HTTPSeeOther(f"/cases/{case_id}?notice=feedback")
+
+
+async def dossier_page(request: web.Request) -> web.Response:
+    """The dossier as handed over (the latest handover), or as it stands when none was."""
+    runtime = request.app[RUNTIME]
+    case_id = _case_id(request)
+    async with runtime.sessions() as session:
+        view = await case_view(session, case_id)
+        if view is None:
+            raise web.HTTPNotFound(text="no such case")
+        handed = view.handovers[-1] if view.handovers else None
+        dossier = handed.dossier if handed else await _dossier(request, session, case_id)
+    if request.path.startswith("/api/") or request.query.get("format") == "json":
+        return web.json_response(dossier)
+    return _page(request, "wp_dossier.html", dossier=dossier, handover=handed, case_id=case_id)
+
+
+async def record_page(request: web.Request) -> web.Response:
+    """The eviction-prevention record: everything done to reach and help the tenant."""
+    runtime = request.app[RUNTIME]
+    case_id = _case_id(request)
+    async with runtime.sessions() as session:
+        view = await case_view(session, case_id)
+    if view is None:
+        raise web.HTTPNotFound(text="no such case")
+    attempts = contact_attempts(view.messages, view.events, runtime.policy.tz)
+    return _page(
+        request,
+        "wp_record.html",
+        view=view,
+        attempts=attempts,
+        corporation=runtime.letterhead.corporation,
+    )
+
+
+async def signals_page(request: web.Request) -> web.Response:
+    _coordinator(request)
+    runtime = request.app[RUNTIME]
+    today = runtime.clock.now().astimezone(runtime.policy.tz).date()
+    async with runtime.sessions() as session:
+        found = await signals.candidates(session, runtime.policy, today)
+        batches = list(
+            await session.scalars(select(SignalBatch).order_by(SignalBatch.id.desc()).limit(50))
+        )
+    return _page(
+        request,
+        "wp_signals.html",
+        ready=[c for c in found if c.ready],
+        waiting=[c for c in found if not c.ready],
+        batches=batches,
+        problem=request.query.get("problem"),
+    )
+
+
+async def signals_export(request: web.Request) -> web.Response:
+    _coordinator(request)
+    runtime = request.app[RUNTIME]
+    form = await request.post()
+    chosen = [int(str(v)) for v in form.getall("case", []) if str(v).isdigit()]
+    try:
+        async with runtime.sessions() as session, session.begin():
+            batch = await signals.export(
+                session, runtime.policy, chosen, _login(request).user, runtime.clock.now()
+            )
+    except ValueError as problem:
+        raise web.HTTPSeeOther(f"/signals?problem={quote(str(problem))}") from None
+    raise web.HTTPSeeOther(f"/signals?batch={batch.id}")
+
+
+async def signals_batch(request: web.Request) -> web.Response:
+    _coordinator(request)
+    runtime = request.app[RUNTIME]
+    batch_id = int(request.match_info["batch_id"])
+    async with runtime.sessions() as session:
+        found = await signals.batch_signals(session, batch_id)
+    if not found:
+        raise web.HTTPNotFound(text="no such batch")
+    name = f"vroegsignalen-{batch_id}"
+    if request.match_info["format"] == "csv":
+        return web.Response(
+            text=signals.as_csv(found),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    response = web.json_response(signals.as_json(found))
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response
+
+
+def _version(form: Any) -> int | None:
+    text = str(form.get("version", ""))
+    return int(text) if text.isdigit() else None
+
+
 def _coordinator(request: web.Request) -> None:
     if _login(request).user.role != accounts.Role.COORDINATOR:
         raise web.HTTPForbidden(text="Only coordinators manage users.")
@@ -375,10 +552,6 @@ def _coordinator(request: web.Request) -> None:
 
 async def users_page(request: web.Request) -> web.Response:
     _coordinator(request)
-    from sqlalchemy import select
-
-    from storage.models import User
-
     runtime = request.app[RUNTIME]
     async with runtime.sessions() as session:
         users = list(await session.scalars(select(User).order_by(User.username)))
@@ -423,5 +596,13 @@ def add_workplace_routes(app: web.Application, secret: str) -> None:
     app.router.add_post(
         "/cases/{case_id:\\d+}/{action:reply|contact|plan|pause|resolve}", case_action
     )
+    app.router.add_post("/cases/{case_id:\\d+}/handover", handover)
+    app.router.add_post("/cases/{case_id:\\d+}/handovers/{handover_id:\\d+}/feedback", feedback)
+    app.router.add_get("/cases/{case_id:\\d+}/dossier", dossier_page)
+    app.router.add_get("/api/cases/{case_id:\\d+}/dossier", dossier_page)
+    app.router.add_get("/cases/{case_id:\\d+}/record", record_page)
+    app.router.add_get("/signals", signals_page)
+    app.router.add_post("/signals", signals_export)
+    app.router.add_get("/signals/batches/{batch_id:\\d+}.{format:json|csv}", signals_batch)
     app.router.add_get("/users", users_page)
     app.router.add_post("/users", users_add)

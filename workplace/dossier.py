@@ -1,0 +1,188 @@
+"""The handover dossier and the eviction-prevention record: everything the corporation did
+and knows, in the national vocabulary for contact attempts. Pure: loaded rows in, plain
+dicts out, so the same content serves JSON, the printable page and the municipal signal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from messaging.render import format_euros
+from storage.models import Case, CaseEvent, ContactPoint, Message, PaymentPlan, Tenant
+from workplace.actions import part_of_day
+
+# Our channels in the national vocabulary (DDAS EnumContactsoort).
+CONTACT_KIND = {
+    "whatsapp": "SMS/Whatsapp",
+    "sms": "SMS/Whatsapp",
+    "telegram": "SMS/Whatsapp",
+    "email": "Mail",
+    "letter": "Brief",
+}
+# A message counts as reaching the tenant when they wrote back within this time.
+REPLY_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ContactAttempt:
+    at: datetime
+    soort: str  # Telefoon, Huisbezoek, SMS/Whatsapp, Mail, Brief, …
+    bereikt: bool
+    dagdeel: str  # Ochtend, Middag, Avond
+    by: str  # "bot" or the consultant's user name
+    channel: str | None
+    what: str  # the template, or the consultant's outcome note
+
+    def ddas(self, tz: ZoneInfo) -> dict[str, Any]:
+        return {
+            "soort": self.soort,
+            "bereikt": self.bereikt,
+            "datum": self.at.astimezone(tz).date().isoformat(),
+            "dagdeel": self.dagdeel,
+        }
+
+    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        return {
+            **self.ddas(tz),
+            "at": self.at.isoformat(),
+            "by": self.by,
+            "channel": self.channel,
+            "what": self.what,
+        }
+
+
+def contact_attempts(
+    messages: Sequence[Message], events: Sequence[CaseEvent], tz: ZoneInfo
+) -> list[ContactAttempt]:
+    """Every attempt to reach the tenant, the bot's messages and the consultants' calls and
+    visits alike, in date order."""
+    replies = sorted(m.created_at for m in messages if m.direction == "in")
+    attempts = []
+    for message in messages:
+        if message.direction != "out" or message.status not in ("sent", "delivered", "read"):
+            continue
+        at = message.sent_at or message.created_at
+        answered = any(at <= reply <= at + REPLY_WINDOW for reply in replies)
+        attempts.append(
+            ContactAttempt(
+                at=at,
+                soort=CONTACT_KIND.get(message.channel, "Overige"),
+                bereikt=answered,
+                dagdeel=part_of_day(at.astimezone(tz).hour),
+                by="bot" if message.template != "consultant_reply" else "consultant",
+                channel=message.channel,
+                what=message.template or message.kind,
+            )
+        )
+    for event in events:
+        if event.kind != "contact_logged":
+            continue
+        at = datetime.fromisoformat(str(event.data.get("at") or event.at.isoformat()))
+        attempts.append(
+            ContactAttempt(
+                at=at,
+                soort=str(event.data.get("mode", "Overige")),
+                bereikt=bool(event.data.get("reached")),
+                dagdeel=str(event.data.get("part_of_day") or part_of_day(at.astimezone(tz).hour)),
+                by=event.actor,
+                channel=None,
+                what=str(event.data.get("outcome", "")),
+            )
+        )
+    attempts.sort(key=lambda attempt: attempt.at)
+    return attempts
+
+
+def months_in_arrears(balance_cents: int, monthly_rent_cents: int) -> int:
+    """How many months of rent the balance is, rounded up; at least one when anything is
+    owed."""
+    if balance_cents <= 0:
+        return 0
+    if monthly_rent_cents <= 0:
+        return 1
+    return max(1, -(-balance_cents // monthly_rent_cents))
+
+
+def build_dossier(
+    *,
+    case: Case,
+    tenant: Tenant,
+    points: Sequence[ContactPoint],
+    snapshots: Sequence[tuple[date, int]],
+    plans: Sequence[PaymentPlan],
+    messages: Sequence[Message],
+    events: Sequence[CaseEvent],
+    corporation: str,
+    tz: ZoneInfo,
+    now: datetime,
+) -> dict[str, Any]:
+    """What a chain partner needs to start without redoing the corporation's work."""
+    attempts = contact_attempts(messages, events, tz)
+    return {
+        "generated_at": now.isoformat(),
+        "corporation": corporation,
+        "tenant": {
+            "ref": tenant.external_ref,
+            "name": tenant.name,
+            "language": tenant.language,
+            "address": {
+                "postcode": tenant.postcode,
+                "house_number": tenant.house_number,
+                "house_number_suffix": tenant.house_number_suffix,
+                "city": tenant.city,
+                "municipality": tenant.municipality,
+            },
+            "monthly_rent": format_euros(tenant.monthly_rent_cents),
+            "administrator": tenant.administrator,
+            "in_debt_assistance": tenant.debt_assistance,
+            "contact_points": [
+                {
+                    "channel": point.channel,
+                    "address": point.address,
+                    "opted_out": point.opted_out_at is not None,
+                    "unreachable": point.unreachable_at is not None,
+                }
+                for point in points
+                if point.retired_at is None
+            ],
+        },
+        "arrears": {
+            "balance": format_euros(case.balance_cents),
+            "balance_cents": case.balance_cents,
+            "since": case.arrears_since.isoformat(),
+            "months_in_arrears": months_in_arrears(case.balance_cents, tenant.monthly_rent_cents),
+            "history": [
+                {"date": day.isoformat(), "balance_cents": cents} for day, cents in snapshots
+            ],
+        },
+        "contact_attempts": [attempt.as_json(tz) for attempt in attempts],
+        "plans": [
+            {
+                "status": plan.status,
+                "amount": format_euros(plan.amount_cents),
+                "months": plan.months,
+                "total": format_euros(plan.total_cents),
+                "first_due": plan.first_due.isoformat(),
+                "proposed_by": plan.source,
+                "decided_by": plan.decided_by,
+                "instalments_checked": plan.checked_instalments,
+                "instalments_missed": plan.misses,
+            }
+            for plan in plans
+        ],
+        "tenant_words": [
+            {"at": m.created_at.isoformat(), "channel": m.channel, "text": m.body}
+            for m in messages
+            if m.direction == "in"
+        ],
+        "case": {
+            "id": case.id,
+            "opened_at": case.opened_at.isoformat(),
+            "status": case.status,
+            "escalation_reason": case.escalation_reason,
+            "objection_to_signal": any(e.kind == "objection" for e in events),
+        },
+    }

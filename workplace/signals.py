@@ -1,0 +1,236 @@
+"""Municipal early signals: which cases are ready, and exporting a batch as DDAS JSON and as
+CSV. The rule is bot.early_signal; this module reads the facts and writes the record."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.cadence import CaseStatus
+from bot.early_signal import SignalFacts, blockers, ddas_item, whole_euros
+from bot.policy import Policy
+from storage import cases as case_ops
+from storage.models import (
+    Case,
+    CaseEvent,
+    Message,
+    MunicipalSignal,
+    SignalBatch,
+    Tenant,
+    User,
+)
+from workplace.dossier import months_in_arrears
+
+CSV_COLUMNS = (
+    "signaal_id",
+    "naam",
+    "postcode",
+    "huisnummer",
+    "toevoeging",
+    "woonplaats",
+    "gemeente",
+    "telefoon",
+    "email",
+    "bedrag_euro",
+    "maanden_achterstand",
+    "achterstand_sinds",
+    "warme_overdracht",
+    "crisis",
+    "signaaldatum",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    case: Case
+    tenant: Tenant
+    blockers: list[str]
+    warm: bool
+    crisis: bool
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers
+
+
+async def candidates(
+    session: AsyncSession, policy: Policy, today: date, case_ids: Sequence[int] | None = None
+) -> list[Candidate]:
+    """Every case with arrears and no signal yet, with what still stands in the way."""
+    query = (
+        select(Case)
+        .where(
+            Case.status != CaseStatus.CLOSED,
+            Case.balance_cents > 0,
+            Case.id.not_in(select(MunicipalSignal.case_id)),
+        )
+        .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
+        .order_by(Case.arrears_since, Case.id)
+    )
+    if case_ids is not None:
+        query = query.where(Case.id.in_(list(case_ids)))
+    found = list(await session.scalars(query))
+    ids = [case.id for case in found]
+    if not ids:
+        return []
+    written_templates = [stage.template for stage in policy.stages if stage.written]
+    written = set(
+        await session.scalars(
+            select(Message.case_id).where(
+                Message.case_id.in_(ids),
+                Message.template.in_(written_templates),
+                Message.status.in_(["sent", "delivered", "read"]),
+            )
+        )
+    )
+    events = list(
+        await session.scalars(
+            select(CaseEvent).where(
+                CaseEvent.case_id.in_(ids),
+                CaseEvent.kind.in_(["objection", "contact_logged", "escalated", "reply_received"]),
+            )
+        )
+    )
+    objection = {e.case_id for e in events if e.kind == "objection"}
+    modes: dict[int, set[str]] = {}
+    warm = {e.case_id for e in events if e.kind == "reply_received"}
+    crisis = {
+        e.case_id for e in events if e.kind == "escalated" and e.data.get("reason") == "crisis"
+    }
+    for event in events:
+        if event.kind == "contact_logged":
+            modes.setdefault(event.case_id, set()).add(str(event.data.get("mode")))
+            if event.data.get("reached"):
+                warm.add(event.case_id)
+    result = []
+    for case in found:
+        facts = SignalFacts(
+            balance_cents=case.balance_cents,
+            arrears_since=case.arrears_since,
+            written_reminder_sent=case.id in written,
+            objection=case.id in objection,
+            personal_contact_modes=frozenset(modes.get(case.id, set())),
+            closed=case.status == CaseStatus.CLOSED,
+            already_signalled=False,
+        )
+        result.append(
+            Candidate(
+                case=case,
+                tenant=case.tenant,
+                blockers=blockers(facts, policy.signal, today),
+                warm=case.id in warm,
+                crisis=case.id in crisis,
+            )
+        )
+    return result
+
+
+def _csv_row(candidate: Candidate, signal_id: str, today: date) -> dict[str, Any]:
+    tenant, case = candidate.tenant, candidate.case
+    live = [p for p in tenant.contact_points if p.retired_at is None and p.opted_out_at is None]
+    phone = next((p.address for p in live if p.channel in ("sms", "whatsapp")), "")
+    email = next((p.address for p in live if p.channel == "email"), "")
+    return {
+        "signaal_id": signal_id,
+        "naam": tenant.name,
+        "postcode": (tenant.postcode or "").replace(" ", "").upper(),
+        "huisnummer": tenant.house_number or "",
+        "toevoeging": tenant.house_number_suffix or "",
+        "woonplaats": tenant.city or "",
+        "gemeente": tenant.municipality or "",
+        "telefoon": phone,
+        "email": email,
+        "bedrag_euro": whole_euros(case.balance_cents),
+        "maanden_achterstand": months_in_arrears(case.balance_cents, tenant.monthly_rent_cents),
+        "achterstand_sinds": case.arrears_since.isoformat(),
+        "warme_overdracht": "ja" if candidate.warm else "nee",
+        "crisis": "ja" if candidate.crisis else "nee",
+        "signaaldatum": today.isoformat(),
+    }
+
+
+async def export(
+    session: AsyncSession,
+    policy: Policy,
+    case_ids: Sequence[int],
+    user: User,
+    now: datetime,
+) -> SignalBatch:
+    """Record a batch of signals for the cases given that are ready now (the rule is checked
+    again here: an objection that came in meanwhile still blocks)."""
+    today = now.astimezone(policy.tz).date()
+    ready = [c for c in await candidates(session, policy, today, case_ids) if c.ready]
+    if not ready:
+        raise ValueError("none of the chosen cases may be signalled now")
+    batch = SignalBatch(created_at=now, created_by=user.username, count=len(ready))
+    session.add(batch)
+    await session.flush()
+    for candidate in ready:
+        case, tenant = candidate.case, candidate.tenant
+        signal_id = f"huur-{case.id}"
+        item = ddas_item(
+            signal_id=signal_id,
+            balance_cents=case.balance_cents,
+            arrears_since=case.arrears_since,
+            today=today,
+            postcode=tenant.postcode,
+            house_number=tenant.house_number,
+            house_number_suffix=tenant.house_number_suffix,
+            warm=candidate.warm,
+            crisis=candidate.crisis,
+        )
+        session.add(
+            MunicipalSignal(
+                case_id=case.id,
+                batch_id=batch.id,
+                municipality=tenant.municipality,
+                amount_euros=whole_euros(case.balance_cents),
+                months_in_arrears=months_in_arrears(case.balance_cents, tenant.monthly_rent_cents),
+                warm=candidate.warm,
+                item=item,
+                row=_csv_row(candidate, signal_id, today),
+                created_at=now,
+            )
+        )
+        case_ops.add_event(
+            session,
+            case.id,
+            "signalled",
+            now,
+            user.username,
+            batch_id=batch.id,
+            warm=candidate.warm,
+        )
+    return batch
+
+
+async def batch_signals(session: AsyncSession, batch_id: int) -> list[MunicipalSignal]:
+    return list(
+        await session.scalars(
+            select(MunicipalSignal)
+            .where(MunicipalSignal.batch_id == batch_id)
+            .order_by(MunicipalSignal.id)
+        )
+    )
+
+
+def as_csv(signals: Sequence[MunicipalSignal]) -> str:
+    """Semicolon-separated with a header, as Dutch spreadsheets open it."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    for signal in signals:
+        writer.writerow({column: signal.row.get(column, "") for column in CSV_COLUMNS})
+    return out.getvalue()
+
+
+def as_json(signals: Sequence[MunicipalSignal]) -> dict[str, Any]:
+    return {"vroegsignalen": [signal.item for signal in signals]}
