@@ -95,6 +95,21 @@ ENGLISH = {
     "Afdrukken": "Print",
     "Woorden van de huurder": "The tenant's own words",
     "Rapportage": "Reports",
+    "Geopend": "Opened",
+    "Bereikt (antwoord)": "Reached (replied)",
+    "Betaalafspraak": "Plan agreed",
+    "Afspraak nagekomen": "Plan kept",
+    "Naar consulent": "Escalated",
+    "Overgedragen": "Handed over",
+    "Gemeld bij gemeente": "Signalled",
+    "Betaald": "Paid",
+    "Van": "From",
+    "Tot en met": "To",
+    "Tonen": "Show",
+    "Trechter van de zaken geopend in deze periode": "Funnel of the cases opened in this period",
+    "Antwoord op een herinnering binnen 7 dagen (%)": "Reply to a reminder within 7 days (%)",
+    "Verstuurd": "Sent",
+    "Beantwoord": "Replied",
 }
 
 

@@ -10,7 +10,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.web import RUNTIME, render_page
 from storage.models import SignalBatch, User
-from workplace import accounts, actions, sessions, signals
+from workplace import accounts, actions, reports, sessions, signals
 from workplace.dossier import build_dossier, contact_attempts
 from workplace.labels import translator
 from workplace.queries import QueueFilter, balance_chart, case_view, queue
@@ -540,6 +540,61 @@ async def signals_batch(request: web.Request) -> web.Response:
     return response
 
 
+def _period(request: web.Request) -> tuple[date, date]:
+    """The chosen period, inclusive dates; by default the last 30 days."""
+    runtime = request.app[RUNTIME]
+    today = runtime.clock.now().astimezone(runtime.policy.tz).date()
+    try:
+        end = date.fromisoformat(request.query.get("to", "")) if request.query.get("to") else today
+        start = (
+            date.fromisoformat(request.query["from"])
+            if request.query.get("from")
+            else end - timedelta(days=29)
+        )
+    except ValueError:
+        raise web.HTTPBadRequest(text="give dates as yyyy-mm-dd") from None
+    if start > end:
+        start, end = end, start
+    return start, end
+
+
+async def _report(request: web.Request) -> tuple[date, date, reports.Report]:
+    runtime = request.app[RUNTIME]
+    start, end = _period(request)
+    tz = runtime.policy.tz
+    async with runtime.sessions() as session:
+        found = await reports.report(
+            session,
+            datetime.combine(start, time(0), tzinfo=tz),
+            datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz),
+        )
+    return start, end, found
+
+
+async def reports_page(request: web.Request) -> web.Response:
+    start, end, found = await _report(request)
+    t = translator(_login(request).language)
+    funnel = reports.bar_chart(
+        [(t(label), found.funnel[key]) for key, label in reports.FUNNEL_STEPS]
+    )
+    return _page(
+        request,
+        "wp_reports.html",
+        start=start,
+        end=end,
+        report=found,
+        funnel_chart=funnel,
+        rates_chart=reports.bar_chart(
+            [(f"{rate.template} · {rate.channel}", round(rate.rate * 100)) for rate in found.rates]
+        ),
+    )
+
+
+async def reports_api(request: web.Request) -> web.Response:
+    _, _, found = await _report(request)
+    return web.json_response(found.as_json())
+
+
 def _version(form: Any) -> int | None:
     text = str(form.get("version", ""))
     return int(text) if text.isdigit() else None
@@ -604,5 +659,7 @@ def add_workplace_routes(app: web.Application, secret: str) -> None:
     app.router.add_get("/signals", signals_page)
     app.router.add_post("/signals", signals_export)
     app.router.add_get("/signals/batches/{batch_id:\\d+}.{format:json|csv}", signals_batch)
+    app.router.add_get("/reports", reports_page)
+    app.router.add_get("/api/reports", reports_api)
     app.router.add_get("/users", users_page)
     app.router.add_post("/users", users_add)
