@@ -203,6 +203,9 @@ def users_add(
     name: Annotated[str, typer.Argument(help="Login name: letters, digits and dots.")],
     role: Annotated[Role, typer.Option(help="coordinators also manage users")] = Role.CONSULTANT,
     display_name: Annotated[str | None, typer.Option(help="As colleagues see it.")] = None,
+    team: Annotated[
+        str | None, typer.Option(help="A team from the policy's [teams]: its cases only.")
+    ] = None,
 ) -> None:
     """Add a consultant or coordinator; the password is asked twice and never shown."""
     settings = _settings()
@@ -219,6 +222,8 @@ def users_add(
                     role=role,
                     now=runtime.clock.now(),
                     display_name=display_name,
+                    team=team,
+                    known_teams=runtime.policy.teams.keys(),
                 )
         finally:
             await runtime.close()

@@ -139,6 +139,16 @@ class Policy(_Frozen):
     plans: PlanRules = PlanRules()
     help: HelpPolicy = HelpPolicy()
     partners: PartnerPolicy = PartnerPolicy()
+    # Consultants' teams: team name → the municipalities it serves. A consultant in a team
+    # sees only those; coordinators see every team.
+    teams: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    def team_municipalities(self, team: str | None) -> tuple[str, ...] | None:
+        """The municipalities of a team (lower case); None: no team, everything."""
+        if not team:
+            return None
+        return tuple(name.lower() for name in self.teams.get(team, ()))
+
     signal: SignalRules = SignalRules()
 
     @field_validator("timezone")

@@ -51,6 +51,8 @@ def test_users_add_asks_the_password_twice_and_never_shows_it(db: Path) -> None:
     assert "do not match" in mismatch.output and mismatch.exit_code == 0
     twice = runner.invoke(app, ["users", "add", "kees"], input=f"{secret}\n{secret}\n")
     assert twice.exit_code == 1 and "already exists" in twice.output
+    team = runner.invoke(app, ["users", "add", "joost", "--team", "noord"], input=f"{secret}\n" * 2)
+    assert team.exit_code == 1 and "unknown team 'noord'" in team.output
     short = runner.invoke(app, ["users", "add", "joost"], input="short\nshort\n")
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 

@@ -21,7 +21,7 @@ from storage.models import PaymentPlan, User
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 from workplace import actions
-from workplace.accounts import Role, add_user, after_failure, is_locked
+from workplace.accounts import AccountError, Role, add_user, after_failure, is_locked
 
 Client = TestClient  # type: ignore[type-arg]
 PASSWORD = "correct horse battery"
@@ -225,6 +225,11 @@ async def test_the_queue_claims_and_filters(client: Client, runtime: Runtime) ->
     claimed = await client.post(f"/cases/{case_id}/claim", data={"csrf": hidden(page, "csrf")})
     assert "deze zaak is van u" in await claimed.text()
     assert "Anna" in await (await client.get("/queue?who=mine")).text()
+    await runtime.receive(
+        InboundMessage("sms", "+31687654321", "Wie zijn jullie?", "stranger-1", runtime.clock.now())
+    )
+    strangers = await (await client.get("/queue")).text()
+    assert "onbekende afzenders" in strangers and "Wie zijn jullie?" in strangers
     rows = (await (await client.get("/api/queue")).json())["cases"]
     assert [(r["case_id"], r["assignee"], r["channel"]) for r in rows] == [
         (case_id, "Marieke", "whatsapp")
@@ -355,3 +360,59 @@ def test_part_of_day() -> None:
         "Avond",
         "Avond",
     ]
+
+
+async def test_a_consultant_in_a_team_sees_only_its_municipalities(
+    client: Client, runtime: Runtime
+) -> None:
+    runtime.policy = runtime.policy.model_copy(
+        update={"teams": {"noord": ("Meppel",), "zuid": ("Zwolle",)}}
+    )
+    await runtime.import_data(
+        arrears_csv(row("T1"), row("T2", name="Bob", phone="06-11111111", municipality="Zwolle")),
+        "d1.csv",
+    )
+    for phone in ("+31612345678", "+31611111111"):
+        await runtime.receive(
+            InboundMessage("whatsapp", phone, "hulp", f"t-{phone}", _now(runtime))
+        )
+    anna, bob = sorted(await cases(runtime), key=lambda c: c.tenant_id)
+    async with runtime.sessions() as session, session.begin():
+        await add_user(
+            session,
+            "sanne",
+            PASSWORD,
+            role=Role.CONSULTANT,
+            now=_now(runtime),
+            team="zuid",
+            known_teams=runtime.policy.teams.keys(),
+        )
+        with pytest.raises(AccountError, match="unknown team"):
+            await add_user(
+                session,
+                "piet",
+                PASSWORD,
+                role=Role.CONSULTANT,
+                now=_now(runtime),
+                team="west",
+                known_teams=runtime.policy.teams.keys(),
+            )
+    await make_user(runtime, "kees", Role.COORDINATOR)
+    assert await log_in(client, "sanne") == 303
+    queue = await (await client.get("/queue")).text()
+    assert "Bob" in queue and "Anna" not in queue
+    assert (await client.get(f"/cases/{anna.id}")).status == 403
+    assert (await client.get(f"/api/cases/{anna.id}")).status == 403
+    claim = await client.post(
+        f"/cases/{anna.id}/claim", data={"csrf": await csrf_of(client)}, allow_redirects=False
+    )
+    assert claim.status == 403
+    assert (await client.get(f"/cases/{bob.id}")).status == 200
+    await client.post("/logout", data={"csrf": await csrf_of(client)})
+    assert await log_in(client, "kees") == 303
+    everything = await (await client.get("/queue")).text()
+    assert "Bob" in everything and "Anna" in everything
+
+
+def _now(runtime: Runtime) -> datetime:
+    return runtime.clock.now()

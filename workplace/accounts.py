@@ -3,6 +3,7 @@ passwords. The lock-out rule is pure; the rest reads and writes the users table.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -63,8 +64,14 @@ async def add_user(
     role: Role,
     now: datetime,
     display_name: str | None = None,
+    team: str | None = None,
+    known_teams: Collection[str] = (),
 ) -> User:
     username = username.strip().lower()
+    team = (team or "").strip() or None
+    if team is not None and team not in known_teams:
+        known = ", ".join(sorted(known_teams)) or "none yet"
+        raise AccountError(f"unknown team {team!r}: teams are set in the policy ([teams]: {known})")
     if not username or len(username) > 100 or not username.replace(".", "").isalnum():
         raise AccountError("a user name is letters and digits (and dots), at most 100")
     check_password_rules(password, username)
@@ -74,6 +81,7 @@ async def add_user(
         username=username,
         display_name=(display_name or username).strip()[:200],
         role=role.value,
+        team=team,
         password_hash=_hasher.hash(password),
         failed_logins=0,
         active=True,

@@ -95,6 +95,11 @@ ENGLISH = {
     "Afdrukken": "Print",
     "Woorden van de huurder": "The tenant's own words",
     "Rapportage": "Reports",
+    "Berichten van onbekende afzenders": "Messages from unknown senders",
+    "dagen": "days",
+    "Zij kregen een algemeen antwoord met ons telefoonnummer; niets over een schuld.": (
+        "They got a general answer with our phone number; nothing about a debt."
+    ),
     "Geopend": "Opened",
     "Bereikt (antwoord)": "Reached (replied)",
     "Betaalafspraak": "Plan agreed",

@@ -62,6 +62,7 @@ async def queue(
     *,
     now: datetime,
     target_hours: int,
+    scope: tuple[str, ...] | None = None,
     limit: int = 300,
 ) -> list[QueueRow]:
     """Escalated cases, most urgent first, then the longest waiting."""
@@ -72,6 +73,8 @@ async def queue(
         .where(Case.status == CaseStatus.ESCALATED)
         .order_by(Case.escalation_priority.desc(), Case.escalated_at.asc(), Case.id)
     )
+    if scope is not None:  # a consultant's team: its municipalities only
+        query = query.where(func.lower(Tenant.municipality).in_(scope))
     if chosen.reason:
         query = query.where(Case.escalation_reason == chosen.reason)
     if chosen.who == "mine":
@@ -136,6 +139,22 @@ async def _channels(session: AsyncSession, tenant_ids: list[int]) -> dict[int, s
         for tenant_id in tenant_ids
         if tenant_id in last_written or tenant_id in first
     }
+
+
+async def unmatched(session: AsyncSession, since: datetime, limit: int = 50) -> list[Message]:
+    """Messages from addresses we could not tie to one tenant, kept for a consultant."""
+    return list(
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.direction == "in",
+                Message.tenant_id.is_(None),
+                Message.created_at >= since,
+            )
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.web import RUNTIME, render_page
-from storage.models import SignalBatch, User
+from storage.models import Case, SignalBatch, Tenant, User
 from workplace import accounts, actions, reports, sessions, signals
 from workplace.dossier import build_dossier, contact_attempts
 from workplace.labels import translator
-from workplace.queries import QueueFilter, balance_chart, case_view, queue
+from workplace.queries import QueueFilter, balance_chart, case_view, queue, unmatched
 
 log = logging.getLogger(__name__)
 SIGNER = web.AppKey("session_signer", sessions.SessionSigner)
@@ -211,6 +211,28 @@ def _filter(request: web.Request) -> QueueFilter:
     )
 
 
+def _scope(request: web.Request) -> tuple[str, ...] | None:
+    user = _login(request).user
+    if user.role == accounts.Role.COORDINATOR:
+        return None
+    return request.app[RUNTIME].policy.team_municipalities(user.team)
+
+
+async def _allowed(request: web.Request, case_id: int) -> None:
+    """A consultant in a team opens only the cases of its municipalities."""
+    scope = _scope(request)
+    if scope is None:
+        return
+    async with request.app[RUNTIME].sessions() as session:
+        municipality = await session.scalar(
+            select(Tenant.municipality)
+            .join(Case, Case.tenant_id == Tenant.id)
+            .where(Case.id == case_id)
+        )
+    if (municipality or "").lower() not in scope:
+        raise web.HTTPForbidden(text="This case belongs to another team.")
+
+
 async def _queue_rows(request: web.Request) -> tuple[QueueFilter, list[Any]]:
     runtime = request.app[RUNTIME]
     chosen = _filter(request)
@@ -221,6 +243,7 @@ async def _queue_rows(request: web.Request) -> tuple[QueueFilter, list[Any]]:
             chosen,
             now=runtime.clock.now(),
             target_hours=runtime.policy.escalation.response_target_hours,
+            scope=_scope(request),
         )
     return chosen, rows
 
@@ -228,6 +251,10 @@ async def _queue_rows(request: web.Request) -> tuple[QueueFilter, list[Any]]:
 async def queue_page(request: web.Request) -> web.Response:
     chosen, rows = await _queue_rows(request)
     runtime = request.app[RUNTIME]
+    strangers: list[Any] = []
+    if _scope(request) is None:  # not tied to a municipality: for those who see all
+        async with runtime.sessions() as session:
+            strangers = await unmatched(session, runtime.clock.now() - timedelta(days=30))
     return _page(
         request,
         "wp_queue.html",
@@ -238,6 +265,7 @@ async def queue_page(request: web.Request) -> web.Response:
             {row.reason for row in rows} | ({chosen.reason} if chosen.reason else set())
         ),
         channels=["whatsapp", "sms", "telegram", "email"],
+        strangers=strangers,
     )
 
 
@@ -248,6 +276,15 @@ async def queue_api(request: web.Request) -> web.Response:
 
 def _case_id(request: web.Request) -> int:
     return int(request.match_info["case_id"])
+
+
+@web.middleware
+async def team_scope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every path about one case checks the consultant's team before anything else."""
+    case_id = request.match_info.get("case_id")
+    if case_id is not None and LOGIN in request:
+        await _allowed(request, int(case_id))
+    return await handler(request)
 
 
 async def case_page(request: web.Request) -> web.Response:
@@ -610,7 +647,13 @@ async def users_page(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     async with runtime.sessions() as session:
         users = list(await session.scalars(select(User).order_by(User.username)))
-    return _page(request, "wp_users.html", users=users, problem=request.query.get("problem"))
+    return _page(
+        request,
+        "wp_users.html",
+        users=users,
+        teams=sorted(runtime.policy.teams),
+        problem=request.query.get("problem"),
+    )
 
 
 async def users_add(request: web.Request) -> web.Response:
@@ -628,6 +671,8 @@ async def users_add(request: web.Request) -> web.Response:
                 role=role,
                 now=runtime.clock.now(),
                 display_name=str(form.get("display_name", "")) or None,
+                team=str(form.get("team", "")) or None,
+                known_teams=runtime.policy.teams.keys(),
             )
     except (ValueError, accounts.AccountError) as problem:
         raise web.HTTPSeeOther(f"/users?problem={quote(str(problem))}") from None
@@ -638,6 +683,7 @@ def add_workplace_routes(app: web.Application, secret: str) -> None:
     app[SIGNER] = sessions.SessionSigner(secret)
     app.middlewares.append(security_headers)
     app.middlewares.append(guard)
+    app.middlewares.append(team_scope)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout)

@@ -1,4 +1,4 @@
-"""web sessions: consultants' logins
+"""web sessions: consultants' logins; consultants' teams
 
 Revision ID: 0005
 Revises: 0004
@@ -36,8 +36,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
     )
     op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"], unique=False)
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("team", sa.String(length=100), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("team")
     op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
     op.drop_table("web_sessions")
