@@ -178,3 +178,19 @@ async def test_weekly_limit_holds_back_a_fourth_reminder(
     sent = await messages(runtime, direction="out", kind="reminder")
     days = [(m.sent_at - sent[0].sent_at).days for m in sent if m.sent_at]
     assert days == [0, 1, 7]  # the third waits until the first is a week old
+
+
+def test_an_answer_to_an_unknown_whatsapp_sender_goes_inside_the_window() -> None:
+    """No contact point to look up, but the answer was written to a message that had just
+    come in: free text is allowed for a day from then, not after."""
+    from messaging.dispatcher import _session_open
+    from storage.models import Message
+
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    answer = Message(kind="reply", contact_point_id=None, created_at=now - timedelta(hours=2))
+    assert _session_open(answer, set(), now)
+    assert not _session_open(answer, set(), now + timedelta(days=1))
+    notice = Message(kind="notice", contact_point_id=None, created_at=now)
+    assert not _session_open(notice, set(), now)
+    known = Message(kind="reply", contact_point_id=7, created_at=now)
+    assert not _session_open(known, set(), now) and _session_open(known, {7}, now)

@@ -70,7 +70,16 @@ async def escalated_case(runtime: Runtime, text: str = "hulp") -> int:
     return case.id
 
 
-PAGES = ["/queue", "/cases/1", "/users", "/queue?who=mine"]
+PAGES = [
+    "/queue",
+    "/queue?who=mine",
+    "/cases/1",
+    "/cases/1/dossier",
+    "/cases/1/record",
+    "/reports",
+    "/signals",
+    "/users",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -111,6 +120,38 @@ async def test_login_sets_a_safe_cookie_and_logout_ends_the_session(
         "/queue", headers={"Cookie": f"arrears_session={stolen.value}"}, allow_redirects=False
     )
     assert replayed.status == 303
+
+
+async def test_login_goes_back_only_to_our_own_pages(client: Client, runtime: Runtime) -> None:
+    await make_user(runtime, "marieke")
+    for target, landing in (
+        ("/reports", "/reports"),
+        ("//evil.example", "/queue"),
+        ("https://evil.example/", "/queue"),
+    ):
+        page = await (await client.get(f"/login?next={target}")).text()
+        response = await client.post(
+            "/login",
+            data={
+                "username": "marieke",
+                "password": PASSWORD,
+                "csrf": hidden(page, "csrf"),
+                "next": hidden(page, "next"),
+            },
+            allow_redirects=False,
+        )
+        assert response.headers["Location"] == landing
+
+
+async def test_the_workplace_speaks_english_on_request(client: Client, runtime: Runtime) -> None:
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    assert "Wachtrij" in await (await client.get("/queue")).text()
+    switched = await client.post(
+        "/language", data={"csrf": await csrf_of(client), "language": "en", "back": "/queue"}
+    )
+    page = await switched.text()
+    assert "Queue" in page and "Log out" in page and "Wachtrij" not in page
 
 
 async def test_a_forged_or_tampered_cookie_is_no_session(client: Client, runtime: Runtime) -> None:
