@@ -29,7 +29,7 @@ from bot.plans import PlanTerms, outside_policy, terms_for
 from bot.policy import Policy
 from messaging.channels.base import InboundMessage
 from messaging.outbox import Letterhead, enqueue, tenant_context
-from messaging.render import format_euros
+from messaging.render import format_euros, plan_context
 from messaging.routing import Reachable
 from storage import cases as case_ops
 from storage import dialogues
@@ -515,18 +515,7 @@ class _Turn:
         reasons = await self._outside_policy(tenant, terms)
         if reasons:
             return await self._refer(case, tenant, context, terms, reasons, message_id)
-        plan = PaymentPlan(
-            case_id=case.id,
-            status="active",
-            amount_cents=terms.amount_cents,
-            months=terms.months,
-            first_due=terms.first_due,
-            total_cents=terms.total_cents,
-            source="tenant",
-            created_at=self.now,
-            decided_at=self.now,
-            decided_by="policy",
-        )
+        plan = _plan_row(case, terms, "active", self.now)
         self.session.add(plan)
         await self.session.flush()
         case_ops.add_event(
@@ -567,16 +556,7 @@ class _Turn:
         message_id: int,
     ) -> str:
         """A proposal the bot may not agree alone: to the queue, with its numbers."""
-        plan = PaymentPlan(
-            case_id=case.id,
-            status="proposed",
-            amount_cents=terms.amount_cents,
-            months=terms.months,
-            first_due=terms.first_due,
-            total_cents=terms.total_cents,
-            source="tenant",
-            created_at=self.now,
-        )
+        plan = _plan_row(case, terms, "proposed", self.now)
         self.session.add(plan)
         await self.session.flush()
         numbers = {**_numbers(terms), "plan_id": plan.id, "message_id": message_id}
@@ -614,19 +594,23 @@ def _numbers(terms: PlanTerms) -> dict[str, Any]:
     }
 
 
-def _day(day: date) -> str:
-    return day.strftime("%d-%m-%Y")
-
-
 def _describe(context: dict[str, Any], terms: PlanTerms) -> None:
-    schedule = terms.schedule()
-    context.update(
-        amount=format_euros(terms.amount_cents),
+    context.update(plan_context(terms))
+
+
+def _plan_row(case: Case, terms: PlanTerms, status: str, now: datetime) -> PaymentPlan:
+    agreed = status == "active"
+    return PaymentPlan(
+        case_id=case.id,
+        status=status,
+        amount_cents=terms.amount_cents,
         months=terms.months,
-        total=format_euros(terms.total_cents),
-        first_due=_day(schedule[0][0]),
-        last_due=_day(schedule[-1][0]),
-        last_amount=format_euros(schedule[-1][1]),
+        first_due=terms.first_due,
+        total_cents=terms.total_cents,
+        source="tenant",
+        created_at=now,
+        decided_at=now if agreed else None,
+        decided_by="policy" if agreed else None,
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
+from bot.plans import PlanTerms
+
 LANGUAGES = ("nl", "en")
 CHANNEL_LABELS = {
     "nl": {"sms": "sms", "whatsapp": "WhatsApp", "telegram": "Telegram", "email": "e-mail"},
@@ -61,6 +63,19 @@ def buttons(template: str | None, language: str) -> list[tuple[str, str]]:
         (answer.strip(), label.strip())
         for answer, _, label in (line.partition("|") for line in source.splitlines() if line)
     ]
+
+
+def plan_context(terms: PlanTerms) -> dict[str, Any]:
+    """A plan's numbers as the plan templates show them."""
+    schedule = terms.schedule()
+    return {
+        "amount": format_euros(terms.amount_cents),
+        "months": terms.months,
+        "total": format_euros(terms.total_cents),
+        "first_due": schedule[0][0].strftime("%d-%m-%Y"),
+        "last_due": schedule[-1][0].strftime("%d-%m-%Y"),
+        "last_amount": format_euros(schedule[-1][1]),
+    }
 
 
 def html_version(body: str, title: str) -> str:

@@ -16,7 +16,7 @@ from bot.cadence import CaseStatus
 from bot.plans import PlanTerms
 from bot.policy import Partner
 from messaging.outbox import Letterhead, enqueue, tenant_context
-from messaging.render import format_euros
+from messaging.render import plan_context
 from messaging.routing import Reachable, reachable
 from storage import cases as case_ops
 from storage.models import Case, Handover, Message, PaymentPlan, Tenant, User
@@ -251,15 +251,9 @@ async def decide_plan(
         note=note.strip()[:1000],
     )
     terms = PlanTerms(plan.amount_cents, plan.months, plan.total_cents, plan.first_due)
-    schedule = terms.schedule()
     context = {
         **tenant_context(letterhead, case.tenant, case.balance_cents),
-        "amount": format_euros(plan.amount_cents),
-        "months": plan.months,
-        "total": format_euros(plan.total_cents),
-        "first_due": schedule[0][0].strftime("%d-%m-%Y"),
-        "last_due": schedule[-1][0].strftime("%d-%m-%Y"),
-        "last_amount": format_euros(schedule[-1][1]),
+        **plan_context(terms),
     }
     if approve:
         case.assignee_id = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -278,6 +279,15 @@ def _case_id(request: web.Request) -> int:
     return int(request.match_info["case_id"])
 
 
+@contextmanager
+def _problems_shown_on(case_id: int) -> Iterator[None]:
+    """An action that cannot be done goes back to the case page, saying why."""
+    try:
+        yield
+    except actions.ActionError as problem:
+        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
+
+
 @web.middleware
 async def team_scope(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every path about one case checks the consultant's team before anything else."""
@@ -353,7 +363,7 @@ async def case_action(request: web.Request) -> web.Response:
     user = _login(request).user
     now = runtime.clock.now()
     version = _version(form)
-    try:
+    with _problems_shown_on(case_id):
         async with runtime.sessions() as session, session.begin():
             case = await actions.load_case(session, case_id, version)
             if action == "reply":
@@ -411,8 +421,6 @@ async def case_action(request: web.Request) -> web.Response:
                 )
             else:
                 raise web.HTTPNotFound(text="no such action")
-    except actions.ActionError as problem:
-        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
     if action == "reply":
         await runtime.dispatch()  # the tenant gets it now, not at the next dispatch run
     raise web.HTTPSeeOther(f"/cases/{case_id}?notice={action}")
@@ -443,7 +451,7 @@ async def handover(request: web.Request) -> web.Response:
     form = await request.post()
     user = _login(request).user
     now = runtime.clock.now()
-    try:
+    with _problems_shown_on(case_id):
         if form.get("consent") != "yes":
             raise actions.ActionError("a handover needs the tenant's consent")
         async with runtime.sessions() as session, session.begin():
@@ -463,8 +471,6 @@ async def handover(request: web.Request) -> web.Response:
                 dossier=dossier,
                 now=now,
             )
-    except actions.ActionError as problem:
-        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
     raise web.HTTPSeeOther(f"/cases/{case_id}/dossier")
 
 
@@ -472,7 +478,7 @@ async def feedback(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     case_id = _case_id(request)
     form = await request.post()
-    try:
+    with _problems_shown_on(case_id):
         async with runtime.sessions() as session, session.begin():
             case = await actions.load_case(session, case_id)
             await actions.partner_feedback(
@@ -484,8 +490,6 @@ async def feedback(request: web.Request) -> web.Response:
                 note=str(form.get("note", "")),
                 now=runtime.clock.now(),
             )
-    except actions.ActionError as problem:
-        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
     raise web.HTTPSeeOther(f"/cases/{case_id}?notice=feedback")
 
 
