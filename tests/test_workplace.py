@@ -259,6 +259,9 @@ async def test_the_queue_claims_and_filters(client: Client, runtime: Runtime) ->
     assert await log_in(client, "marieke") == 303
     page = await (await client.get("/queue")).text()
     assert "Anna de Vries" in page and f'data-case="{case_id}"' in page
+    assert (await client.get("/cases/999")).status == 404
+    missing = await client.get("/api/cases/999")
+    assert missing.status == 404 and (await missing.json())["error"] == "no such case"
     assert "Anna" not in await (await client.get("/queue?who=mine")).text()
     assert "Anna" not in await (await client.get("/queue?channel=sms")).text()
     assert "Anna" in await (await client.get("/queue?channel=whatsapp&reason=help")).text()

@@ -23,7 +23,14 @@ from storage.models import Case, SignalBatch, Tenant, User
 from workplace import accounts, actions, reports, sessions, signals
 from workplace.dossier import build_dossier, contact_attempts
 from workplace.labels import translator
-from workplace.queries import QueueFilter, balance_chart, case_view, queue, unmatched
+from workplace.queries import (
+    CaseView,
+    QueueFilter,
+    balance_chart,
+    case_view,
+    queue,
+    unmatched,
+)
 
 log = logging.getLogger(__name__)
 SIGNER = web.AppKey("session_signer", sessions.SessionSigner)
@@ -297,12 +304,21 @@ async def team_scope(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-async def case_page(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    async with runtime.sessions() as session:
+async def _view(request: web.Request) -> CaseView:
+    async with request.app[RUNTIME].sessions() as session:
         view = await case_view(session, _case_id(request))
     if view is None:
+        if request.path.startswith("/api/"):
+            raise web.HTTPNotFound(
+                text='{"error": "no such case"}', content_type="application/json"
+            )
         raise web.HTTPNotFound(text="no such case")
+    return view
+
+
+async def case_page(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    view = await _view(request)
     return _page(
         request,
         "wp_case.html",
@@ -318,12 +334,7 @@ async def case_page(request: web.Request) -> web.Response:
 
 
 async def case_api(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    async with runtime.sessions() as session:
-        view = await case_view(session, _case_id(request))
-    if view is None:
-        raise web.HTTPNotFound(text='{"error": "no such case"}', content_type="application/json")
-    return web.json_response(view.as_json())
+    return web.json_response((await _view(request)).as_json())
 
 
 async def claim(request: web.Request) -> web.Response:
@@ -426,11 +437,8 @@ async def case_action(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/cases/{case_id}?notice={action}")
 
 
-async def _dossier(request: web.Request, session: Any, case_id: int) -> dict[str, Any] | None:
+def _dossier(request: web.Request, view: CaseView) -> dict[str, Any]:
     runtime = request.app[RUNTIME]
-    view = await case_view(session, case_id)
-    if view is None:
-        return None
     return build_dossier(
         case=view.case,
         tenant=view.tenant,
@@ -460,15 +468,15 @@ async def handover(request: web.Request) -> web.Response:
             index = str(form.get("partner", ""))
             if not index.isdigit() or int(index) >= len(partners):
                 raise actions.ActionError("choose a partner")
-            dossier = await _dossier(request, session, case_id)
-            assert dossier is not None
+            view = await case_view(session, case_id)
+            assert view is not None  # the case was just loaded
             await actions.hand_over(
                 session,
                 case,
                 user,
                 partner=partners[int(index)],
                 consent_how=str(form.get("consent_how", "")),
-                dossier=dossier,
+                dossier=_dossier(request, view),
                 now=now,
             )
     raise web.HTTPSeeOther(f"/cases/{case_id}/dossier")
@@ -495,27 +503,18 @@ async def feedback(request: web.Request) -> web.Response:
 
 async def dossier_page(request: web.Request) -> web.Response:
     """The dossier as handed over (the latest handover), or as it stands when none was."""
-    runtime = request.app[RUNTIME]
-    case_id = _case_id(request)
-    async with runtime.sessions() as session:
-        view = await case_view(session, case_id)
-        if view is None:
-            raise web.HTTPNotFound(text="no such case")
-        handed = view.handovers[-1] if view.handovers else None
-        dossier = handed.dossier if handed else await _dossier(request, session, case_id)
+    view = await _view(request)
+    handed = view.handovers[-1] if view.handovers else None
+    dossier = handed.dossier if handed else _dossier(request, view)
     if request.path.startswith("/api/") or request.query.get("format") == "json":
         return web.json_response(dossier)
-    return _page(request, "wp_dossier.html", dossier=dossier, handover=handed, case_id=case_id)
+    return _page(request, "wp_dossier.html", dossier=dossier, handover=handed, case_id=view.case.id)
 
 
 async def record_page(request: web.Request) -> web.Response:
     """The eviction-prevention record: everything done to reach and help the tenant."""
     runtime = request.app[RUNTIME]
-    case_id = _case_id(request)
-    async with runtime.sessions() as session:
-        view = await case_view(session, case_id)
-    if view is None:
-        raise web.HTTPNotFound(text="no such case")
+    view = await _view(request)
     attempts = contact_attempts(view.messages, view.events, runtime.policy.tz)
     return _page(
         request,
