@@ -209,6 +209,24 @@ async def test_wrong_passwords_lock_the_account_for_a_while(
     assert "Naam of wachtwoord" not in page  # a fresh form says nothing of it
     clock.advance(timedelta(minutes=15))
     assert await log_in(client, "marieke") == 303
+    # Locked again; a coordinator who knows it is really her can lift it at once.
+    await client.post("/logout", data={"csrf": await csrf_of(client)})
+    for _ in range(5):
+        await log_in(client, "marieke", "wrong password!")
+    assert await log_in(client, "marieke") == 429
+    kees = await make_user(runtime, "kees", Role.COORDINATOR)
+    assert await log_in(client, "kees") == 303
+    async with runtime.sessions() as session:
+        marieke_id = await session.scalar(select(User.id).where(User.username == "marieke"))
+    await client.post(
+        f"/users/{marieke_id}", data={"csrf": await csrf_of(client), "change": "unlock"}
+    )
+    refused = await client.post(
+        f"/users/{kees.id}", data={"csrf": await csrf_of(client), "change": "deactivate"}
+    )
+    assert "cannot deactivate yourself" in await refused.text()
+    await client.post("/logout", data={"csrf": await csrf_of(client)})
+    assert await log_in(client, "marieke") == 303
 
 
 def test_lockout_rule() -> None:
@@ -250,6 +268,20 @@ async def test_a_consultant_cannot_manage_users_and_a_coordinator_can(
     async with runtime.sessions() as session:
         names = list(await session.scalars(select(User.username).order_by(User.username)))
     assert names == ["kees", "marieke", "sanne"]
+    # Marieke leaves: her account is switched off, and her login stops working at once.
+    marieke_client = TestClient(TestServer(build_app(runtime), host="127.0.0.1"))
+    async with marieke_client:
+        assert await log_in(marieke_client, "marieke") == 303
+        async with runtime.sessions() as session:
+            marieke_id = await session.scalar(select(User.id).where(User.username == "marieke"))
+        users_page = await (await client.get("/users")).text()
+        await client.post(
+            f"/users/{marieke_id}",
+            data={"csrf": hidden(users_page, "csrf"), "change": "deactivate"},
+        )
+        gone = await marieke_client.get("/queue", allow_redirects=False)
+        assert gone.status == 303
+        assert await log_in(marieke_client, "marieke") == 401
 
 
 async def test_the_queue_claims_and_filters(client: Client, runtime: Runtime) -> None:

@@ -92,6 +92,25 @@ async def add_user(
     return user
 
 
+async def change_user(session: AsyncSession, user_id: int, change: str, by: User) -> User:
+    """A coordinator's change to an account: deactivate (its logins end at once), activate,
+    or unlock after a lock-out."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise AccountError("no such user")
+    if change == "deactivate":
+        if user.id == by.id:
+            raise AccountError("you cannot deactivate yourself")
+        user.active = False
+    elif change == "activate":
+        user.active = True
+    elif change == "unlock":
+        user.failed_logins, user.locked_until = 0, None
+    else:
+        raise AccountError("unknown change")
+    return user
+
+
 class LoginResult(StrEnum):
     OK = "ok"
     WRONG = "wrong"  # unknown name or wrong password: the page says the same for both

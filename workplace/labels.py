@@ -95,6 +95,9 @@ ENGLISH = {
     "Afdrukken": "Print",
     "Woorden van de huurder": "The tenant's own words",
     "Rapportage": "Reports",
+    "Uitschakelen": "Deactivate",
+    "Inschakelen": "Activate",
+    "Deblokkeren": "Unlock",
     "Berichten van onbekende afzenders": "Messages from unknown senders",
     "dagen": "days",
     "Zij kregen een algemeen antwoord met ons telefoonnummer; niets over een schuld.": (

@@ -682,6 +682,24 @@ async def users_add(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/users")
 
 
+async def users_change(request: web.Request) -> web.Response:
+    _coordinator(request)
+    runtime = request.app[RUNTIME]
+    form = await request.post()
+    try:
+        async with runtime.sessions() as session, session.begin():
+            changed = await accounts.change_user(
+                session,
+                int(request.match_info["user_id"]),
+                str(form.get("change", "")),
+                _login(request).user,
+            )
+            log.info("user %s: %s", changed.id, form.get("change"))
+    except accounts.AccountError as problem:
+        raise web.HTTPSeeOther(f"/users?problem={quote(str(problem))}") from None
+    raise web.HTTPSeeOther("/users")
+
+
 def add_workplace_routes(app: web.Application, secret: str) -> None:
     app[SIGNER] = sessions.SessionSigner(secret)
     app.middlewares.append(security_headers)
@@ -712,3 +730,4 @@ def add_workplace_routes(app: web.Application, secret: str) -> None:
     app.router.add_get("/api/reports", reports_api)
     app.router.add_get("/users", users_page)
     app.router.add_post("/users", users_add)
+    app.router.add_post("/users/{user_id:\\d+}", users_change)
