@@ -226,6 +226,11 @@ async def test_warm_handover_with_consent_dossier_and_feedback(
     assert data["tenant"]["address"]["postcode"] == "7941AB"  # as the importer keeps it
     assert data["tenant_words"][0]["text"].startswith("Ik ben mijn baan kwijt")
     assert data["arrears"]["months_in_arrears"] == 1
+    attempt_schema = {"$ref": "#/$defs/contactpoging", "$defs": SCHEMA["$defs"]}
+    assert data["contact_attempts"]
+    for attempt in data["contact_attempts"]:
+        national = {key: attempt[key] for key in ("soort", "bereikt", "datum", "dagdeel")}
+        jsonschema.validate(national, attempt_schema, format_checker=jsonschema.FormatChecker())
     async with runtime.sessions() as session:
         (handover,) = await session.scalars(select(Handover))
     # The partner could not reach her: back to the queue.
@@ -241,3 +246,21 @@ async def test_warm_handover_with_consent_dossier_and_feedback(
     record = await (await client.get(f"/cases/{case.id}/record")).text()
     assert "Verslag ontruimingspreventie" in record and "handed_over" in record
     assert "partner_feedback" in record
+
+
+async def test_the_dossier_shows_a_plan_shown_but_never_confirmed(
+    client: Client, runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    await runtime.receive(
+        InboundMessage("whatsapp", "+31612345678", "ik kan 100 euro per maand", "o-1", clock.now())
+    )
+    (case,) = await cases(runtime)
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    data = await (await client.get(f"/api/cases/{case.id}/dossier")).json()
+    assert data["plans"] == []
+    (offer,) = data["plan_offers_not_confirmed"]
+    assert (offer["amount"], offer["months"]) == ("€ 100,00", 7)
+    page = await (await client.get(f"/cases/{case.id}/dossier")).text()
+    assert "Getoond, niet bevestigd" in page

@@ -106,6 +106,22 @@ def months_in_arrears(balance_cents: int, monthly_rent_cents: int) -> int:
     return max(1, -(-balance_cents // monthly_rent_cents))
 
 
+def _open_offers(plans: Sequence[PaymentPlan], events: Sequence[CaseEvent]) -> list[dict[str, Any]]:
+    """Plans the bot showed the tenant that never became a plan: they did not say yes."""
+    made = {(plan.amount_cents, plan.months) for plan in plans}
+    return [
+        {
+            "at": event.at.isoformat(),
+            "amount": format_euros(int(event.data.get("amount_cents", 0))),
+            "months": event.data.get("months"),
+            "total": format_euros(int(event.data.get("total_cents", 0))),
+        }
+        for event in events
+        if event.kind == "plan_offered"
+        and (event.data.get("amount_cents"), event.data.get("months")) not in made
+    ]
+
+
 def build_dossier(
     *,
     case: Case,
@@ -173,6 +189,7 @@ def build_dossier(
             }
             for plan in plans
         ],
+        "plan_offers_not_confirmed": _open_offers(plans, events),
         "tenant_words": [
             {"at": m.created_at.isoformat(), "channel": m.channel, "text": m.body}
             for m in messages
