@@ -128,6 +128,7 @@ async def test_login_goes_back_only_to_our_own_pages(client: Client, runtime: Ru
         ("/reports", "/reports"),
         ("//evil.example", "/queue"),
         ("https://evil.example/", "/queue"),
+        ("/\\evil.example", "/queue"),
     ):
         page = await (await client.get(f"/login?next={target}")).text()
         response = await client.post(

@@ -119,7 +119,8 @@ def _page(request: web.Request, name: str, status: int = 200, **context: Any) ->
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site: "//host" and "/\\host" would leave it."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/queue"
 
