@@ -107,7 +107,7 @@ async def test_login_sets_a_safe_cookie_and_logout_ends_the_session(
     )
     assert response.status == 303 and response.headers["Location"] == "/queue"
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     queue = await client.get("/queue", allow_redirects=False)
     assert queue.status == 200 and queue.headers["Cache-Control"] == "no-store"
     assert queue.headers["X-Frame-Options"] == "DENY"

@@ -182,7 +182,9 @@ async def login_submit(request: web.Request) -> web.Response:
         sessions.COOKIE,
         request.app[SIGNER].sign(token),
         httponly=True,
-        samesite="Strict",
+        # Lax, not Strict: a link to a case from mail or chat opens it logged in. Every
+        # POST carries the CSRF token, and no GET changes anything.
+        samesite="Lax",
         secure=_secure(request),
         max_age=int(settings.session_hours * 3600),
         path="/",
