@@ -95,7 +95,7 @@ async def test_a_consultant_works_a_case_in_the_browser(
     await p.select_option("#mode", "Huisbezoek")
     await p.fill("#outcome", "Thuis gesproken; wil hulp van de schuldhulp")
     await p.click("#log-contact")
-    await expect(p.locator(".timeline")).to_contain_text("contact_logged")
+    await expect(p.locator(".timeline")).to_contain_text("Contact vastgelegd")
 
     # Hand the case over to the municipality's debt help, with her consent.
     await p.select_option("#partner", label="Schuldhulp van de gemeente")

@@ -125,7 +125,7 @@ async def test_signal_needs_a_personal_attempt_respects_an_objection_and_exports
     await make_user(runtime, "kees", Role.COORDINATOR)
     assert await log_in(client, "kees") == 303
     page = await (await client.get("/signals")).text()
-    assert "no_personal_contact_attempt" in page and 'name="case"' not in page
+    assert "Nog geen persoonlijke contactpoging" in page and 'name="case"' not in page
     # Kees calls Anna (not reached) and visits Bob (reached); Bob objects afterwards.
     await post_form(
         client,
@@ -152,7 +152,7 @@ async def test_signal_needs_a_personal_attempt_respects_an_objection_and_exports
     )
     page = await (await client.get("/signals")).text()
     assert f'name="case" value="{anna}"' in page and f'name="case" value="{bob}"' not in page
-    assert "objection" in page
+    assert "Bezwaar tegen melding" in page
     exported = await post_form(client, "/signals", "/signals", case=str(anna))
     assert "vroegsignalen-" not in exported and "/signals/batches/1.json" in exported
     document = await (await client.get("/signals/batches/1.json")).json()
@@ -244,8 +244,8 @@ async def test_warm_handover_with_consent_dossier_and_feedback(
     (case,) = await cases(runtime)
     assert (case.status, case.escalation_reason) == ("escalated", "handover_no_contact")
     record = await (await client.get(f"/cases/{case.id}/record")).text()
-    assert "Verslag ontruimingspreventie" in record and "handed_over" in record
-    assert "partner_feedback" in record
+    assert "Verslag ontruimingspreventie" in record and "Warm overgedragen" in record
+    assert "Terugkoppeling partner" in record
 
 
 async def test_the_dossier_shows_a_plan_shown_but_never_confirmed(

@@ -145,14 +145,17 @@ async def test_login_goes_back_only_to_our_own_pages(client: Client, runtime: Ru
 
 
 async def test_the_workplace_speaks_english_on_request(client: Client, runtime: Runtime) -> None:
+    await escalated_case(runtime)
     await make_user(runtime, "marieke")
     assert await log_in(client, "marieke") == 303
-    assert "Wachtrij" in await (await client.get("/queue")).text()
+    dutch = await (await client.get("/queue")).text()
+    assert "Wachtrij" in dutch and "Hulpvraag" in dutch
     switched = await client.post(
         "/language", data={"csrf": await csrf_of(client), "language": "en", "back": "/queue"}
     )
     page = await switched.text()
     assert "Queue" in page and "Log out" in page and "Wachtrij" not in page
+    assert "Asks for help" in page and "Hulpvraag" not in page
 
 
 async def test_a_forged_or_tampered_cookie_is_no_session(client: Client, runtime: Runtime) -> None:
@@ -349,7 +352,7 @@ async def test_the_case_page_and_its_actions(
     assert await log_in(client, "marieke") == 303
     page = await (await client.get(f"/cases/{case_id}")).text()
     assert "Anna de Vries" in page and "<svg" in page and "+31612345678" in page
-    assert "reply_plan_received" in page and "plan_proposed" in page  # the whole timeline
+    assert "reply_plan_received" in page and "Voorstel naar consulent" in page  # the whole timeline
 
     async def act(action: str, **data: str) -> str:
         current = await (await client.get(f"/cases/{case_id}")).text()

@@ -121,7 +121,81 @@ ENGLISH = {
 }
 
 
+# The codes the system stores (escalation reasons, events, statuses), as consultants say
+# them: (Dutch, English). A code not listed shows as itself.
+CODES: dict[str, tuple[str, str]] = {
+    "crisis": ("Crisis", "Crisis"),
+    "help": ("Hulpvraag", "Asks for help"),
+    "plan_request": ("Voorstel betaalafspraak", "Payment plan proposal"),
+    "plan_broken": ("Afspraak niet nagekomen", "Plan broken"),
+    "dispute": ("Betwist het bedrag", "Disputes the amount"),
+    "callback": ("Wil gebeld worden", "Wants a call"),
+    "unreachable": ("Onbereikbaar", "Unreachable"),
+    "no_reply": ("Geen reactie", "No reply"),
+    "question": ("Vraag", "Question"),
+    "objection": ("Bezwaar tegen melding", "Objects to the signal"),
+    "unknown_reply": ("Onduidelijk antwoord", "Unclear reply"),
+    "handover_no_contact": ("Partner kreeg geen contact", "Partner could not reach"),
+    "open": ("Loopt", "Running"),
+    "paused": ("Gepauzeerd", "Paused"),
+    "escalated": ("Bij consulent", "With a consultant"),
+    "closed": ("Afgesloten", "Closed"),
+    "proposed": ("Voorgesteld", "Proposed"),
+    "active": ("Loopt", "Running"),
+    "completed": ("Afgerond", "Completed"),
+    "rejected": ("Afgewezen", "Rejected"),
+    "reminder_queued": ("Herinnering klaargezet", "Reminder queued"),
+    "reply_received": ("Antwoord ontvangen", "Reply received"),
+    "claimed": ("Opgepakt", "Claimed"),
+    "released": ("Teruggegeven", "Released"),
+    "consultant_reply": ("Bericht van consulent", "Consultant's message"),
+    "contact_logged": ("Contact vastgelegd", "Contact logged"),
+    "plan_offered": ("Betaalafspraak getoond", "Plan shown"),
+    "plan_agreed": ("Betaalafspraak gemaakt", "Plan agreed"),
+    "plan_proposed": ("Voorstel naar consulent", "Proposal to a consultant"),
+    "plan_approved": ("Voorstel goedgekeurd", "Proposal approved"),
+    "plan_rejected": ("Voorstel afgewezen", "Proposal rejected"),
+    "handed_over": ("Warm overgedragen", "Handed over"),
+    "partner_feedback": ("Terugkoppeling partner", "Partner feedback"),
+    "signalled": ("Gemeld bij gemeente", "Signalled"),
+    "resolved": ("Afgesloten", "Resolved"),
+    "opted_out": ("Afgemeld", "Opted out"),
+    "opted_in": ("Weer aangemeld", "Opted in"),
+    "accepted": ("Opgepakt door partner", "Accepted"),
+    "plan_in_place": ("Regeling getroffen", "Plan in place"),
+    "no_contact": ("Geen contact", "No contact"),
+    "no_arrears": ("Geen achterstand", "No arrears"),
+    "already_signalled": ("Al gemeld", "Already signalled"),
+    "no_written_reminder": ("Nog geen schriftelijke herinnering", "No written reminder yet"),
+    "arrears_too_recent": ("Achterstand nog te kort", "Arrears too recent"),
+    "no_personal_contact_attempt": (
+        "Nog geen persoonlijke contactpoging",
+        "No personal contact attempt yet",
+    ),
+    "plan": ("Betaalafspraak", "Payment plan"),
+    "plan_dialogue": ("Wacht op antwoord over afspraak", "Waiting for the plan answer"),
+    "question_answered": ("Vraag beantwoord", "Question answered"),
+    "paid": ("Betaald", "Paid"),
+    "moved": ("Verhuisd", "Moved"),
+    "deceased": ("Overleden", "Deceased"),
+    "other": ("Anders", "Other"),
+    "consultant": ("Door consulent", "By a consultant"),
+}
+
+
 def translator(language: str) -> Callable[[str], str]:
     if language == "en":
         return lambda text: ENGLISH.get(text, text)
     return lambda text: text
+
+
+def code_labels(language: str) -> Callable[[str | None], str]:
+    """A stored code as words in the consultant's language."""
+    index = 1 if language == "en" else 0
+
+    def label(code: str | None) -> str:
+        if not code:
+            return ""
+        return CODES[code][index] if code in CODES else code
+
+    return label

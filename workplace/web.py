@@ -22,7 +22,7 @@ from bot.web import RUNTIME, render_page
 from storage.models import Case, SignalBatch, Tenant, User
 from workplace import accounts, actions, reports, sessions, signals
 from workplace.dossier import build_dossier, contact_attempts
-from workplace.labels import translator
+from workplace.labels import code_labels, translator
 from workplace.queries import (
     CaseView,
     QueueFilter,
@@ -110,6 +110,7 @@ def _page(request: web.Request, name: str, status: int = 200, **context: Any) ->
         name,
         status=status,
         t=translator(language),
+        label=code_labels(language),
         lang=language,
         login=login,
         tz=runtime.policy.tz,
