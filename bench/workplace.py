@@ -3,8 +3,9 @@
     python -m bench.workplace [N]
 
 Times, over real HTTP on 127.0.0.1, the queue page (the first 300 rows), its JSON twin, a
-filtered queue, and a case page with its timeline, as the median of ten requests each; on
-SQLite and, when reachable, PostgreSQL.
+filtered queue, a case page with its timeline, and the coordinator's early-signal list
+(every open case weighed), as the median of ten requests each; on SQLite and, when
+reachable, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ async def measure(backend: str, cases: int) -> None:
                         escalated_at=clock.now(),
                     )
                 )
-                await add_user(session, "bench", PASSWORD, role=Role.CONSULTANT, now=clock.now())
+                await add_user(session, "bench", PASSWORD, role=Role.COORDINATOR, now=clock.now())
                 case_id = await session.scalar(select(Case.id).limit(1))
             async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as client:
                 page = await (await client.get("/login")).text()
@@ -81,6 +82,7 @@ async def measure(backend: str, cases: int) -> None:
                     "api/queue": await _median_ms(client, "/api/queue"),
                     "queue?channel=sms": await _median_ms(client, "/queue?channel=sms"),
                     "case": await _median_ms(client, f"/cases/{case_id}"),
+                    "signals": await _median_ms(client, "/signals"),
                 }
         finally:
             await runtime.close()

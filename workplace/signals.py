@@ -64,7 +64,11 @@ class Candidate:
 async def candidates(
     session: AsyncSession, policy: Policy, today: date, case_ids: Sequence[int] | None = None
 ) -> list[Candidate]:
-    """Every case with arrears and no signal yet, with what still stands in the way."""
+    """Every case with arrears and no signal yet, with what still stands in the way. Given
+    `case_ids` (an export), the tenants' contact points are loaded too, for the CSV."""
+    tenant_load = selectinload(Case.tenant)
+    if case_ids is not None:
+        tenant_load = tenant_load.selectinload(Tenant.contact_points)
     query = (
         select(Case)
         .where(
@@ -72,7 +76,7 @@ async def candidates(
             Case.balance_cents > 0,
             Case.id.not_in(select(MunicipalSignal.case_id)),
         )
-        .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
+        .options(tenant_load)
         .order_by(Case.arrears_since, Case.id)
     )
     if case_ids is not None:
