@@ -28,8 +28,9 @@ from messaging.telegram_bot import Polling, register_webhook
 from storage.arrears_file import ArrearsFileError
 from storage.db import create_engine
 from storage.migrate import upgrade
-from storage.queries import consultant_queue
 from workplace.accounts import AccountError, Role, add_user
+from workplace.queries import QueueFilter
+from workplace.queries import queue as workplace_queue
 
 DEMO_CONSULTANT = "consulent"
 
@@ -245,7 +246,14 @@ def queue() -> None:
         runtime = await Runtime.start(settings)
         try:
             async with runtime.sessions() as session:
-                entries = await consultant_queue(session)
+                entries = await workplace_queue(
+                    session,
+                    None,
+                    QueueFilter(),
+                    now=runtime.clock.now(),
+                    target_hours=runtime.policy.escalation.response_target_hours,
+                    limit=500,
+                )
         finally:
             await runtime.close()
         if not entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.runtime import Runtime
+from bot.settings import Settings
+from messaging.channels.base import InboundMessage
 from tests.factories import arrears_csv, row
 
 runner = CliRunner()
@@ -27,7 +31,7 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     good = tmp_path / "arrears.csv"
-    good.write_bytes(arrears_csv(row("T1"), row("T2", balance="0")))
+    good.write_bytes(arrears_csv(row("T1"), row("T2", balance="0", phone="06-11111111")))
     result = runner.invoke(app, ["import", str(good)])
     assert result.exit_code == 0, result.output
     assert "2 rows, 2 new tenants, 1 cases opened, 0 updated, 0 closed" in result.output
@@ -35,6 +39,21 @@ def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     assert again.exit_code == 0 and "already imported" in again.output
     queue = runner.invoke(app, ["queue"])
     assert queue.exit_code == 0 and "The queue is empty." in queue.output
+
+    async def tenant_asks_for_help() -> None:
+        runtime = await Runtime.start(Settings())
+        try:
+            await runtime.receive(
+                InboundMessage("whatsapp", "+31612345678", "hulp", "cli-1", runtime.clock.now())
+            )
+        finally:
+            await runtime.close()
+
+    asyncio.run(tenant_asks_for_help())
+    listed = runner.invoke(app, ["queue"])
+    assert listed.exit_code == 0
+    (line,) = [row for row in listed.output.splitlines() if "T1" in row]
+    assert "help" in line and "Anna de Vries" in line and "€ 650,00" in line
 
 
 def test_users_add_asks_the_password_twice_and_never_shows_it(db: Path) -> None:

@@ -57,7 +57,7 @@ class QueueRow:
 
 async def queue(
     session: AsyncSession,
-    user: User,
+    user: User | None,
     chosen: QueueFilter,
     *,
     now: datetime,
@@ -65,7 +65,8 @@ async def queue(
     scope: tuple[str, ...] | None = None,
     limit: int = 300,
 ) -> list[QueueRow]:
-    """Escalated cases, most urgent first, then the longest waiting."""
+    """Escalated cases, most urgent first, then the longest waiting. `user`: whose "mine"
+    is; None for the command line."""
     query = (
         select(Case, Tenant, User.display_name)
         .join(Tenant, Case.tenant_id == Tenant.id)
@@ -77,7 +78,7 @@ async def queue(
         query = query.where(func.lower(Tenant.municipality).in_(scope))
     if chosen.reason:
         query = query.where(Case.escalation_reason == chosen.reason)
-    if chosen.who == "mine":
+    if chosen.who == "mine" and user is not None:
         query = query.where(Case.assignee_id == user.id)
     elif chosen.who == "unassigned":
         query = query.where(Case.assignee_id.is_(None))
