@@ -28,7 +28,7 @@ from messaging.telegram_bot import Polling, register_webhook
 from storage.arrears_file import ArrearsFileError
 from storage.db import create_engine
 from storage.migrate import upgrade
-from workplace.accounts import AccountError, Role, add_user
+from workplace.accounts import AccountError, Role, add_user, set_password
 from workplace.queries import QueueFilter
 from workplace.queries import queue as workplace_queue
 
@@ -235,6 +235,30 @@ def users_add(
         typer.echo(f"Not added: {problem}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Added {role.value} {name.strip().lower()}.")
+
+
+@users_app.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument(help="The login name.")],
+) -> None:
+    """Give an account a new password (asked twice, never shown); its logins end."""
+    settings = _settings()
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+    async def main() -> None:
+        runtime = await Runtime.start(settings)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                await set_password(session, name, password)
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(main())
+    except AccountError as problem:
+        typer.echo(f"Not changed: {problem}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"New password set for {name.strip().lower()}; their logins have ended.")
 
 
 @app.command()

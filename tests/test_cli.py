@@ -72,6 +72,11 @@ def test_users_add_asks_the_password_twice_and_never_shows_it(db: Path) -> None:
     assert twice.exit_code == 1 and "already exists" in twice.output
     team = runner.invoke(app, ["users", "add", "joost", "--team", "noord"], input=f"{secret}\n" * 2)
     assert team.exit_code == 1 and "unknown team 'noord'" in team.output
+    new = "another long password"
+    changed = runner.invoke(app, ["users", "password", "MARIEKE"], input=f"{new}\n{new}\n")
+    assert changed.exit_code == 0 and "New password set for marieke" in changed.output
+    nobody = runner.invoke(app, ["users", "password", "nobody"], input=f"{new}\n{new}\n")
+    assert nobody.exit_code == 1 and "no user nobody" in nobody.output
     short = runner.invoke(app, ["users", "add", "joost"], input="short\nshort\n")
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 

@@ -21,7 +21,14 @@ from storage.models import PaymentPlan, User
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 from workplace import actions
-from workplace.accounts import AccountError, Role, add_user, after_failure, is_locked
+from workplace.accounts import (
+    AccountError,
+    Role,
+    add_user,
+    after_failure,
+    is_locked,
+    set_password,
+)
 
 Client = TestClient  # type: ignore[type-arg]
 PASSWORD = "correct horse battery"
@@ -496,3 +503,13 @@ async def test_a_consultant_in_a_team_sees_only_its_municipalities(
 
 def _now(runtime: Runtime) -> datetime:
     return runtime.clock.now()
+
+
+async def test_a_new_password_ends_every_login(client: Client, runtime: Runtime) -> None:
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    async with runtime.sessions() as session, session.begin():
+        await set_password(session, "marieke", "a brand new secret")
+    assert (await client.get("/queue", allow_redirects=False)).status == 303
+    assert await log_in(client, "marieke") == 401
+    assert await log_in(client, "marieke", "a brand new secret") == 303

@@ -10,10 +10,10 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import User
+from storage.models import User, WebSession
 
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name costs as long as a wrong
@@ -108,6 +108,19 @@ async def change_user(session: AsyncSession, user_id: int, change: str, by: User
         user.failed_logins, user.locked_until = 0, None
     else:
         raise AccountError("unknown change")
+    return user
+
+
+async def set_password(session: AsyncSession, username: str, password: str) -> User:
+    """A new password (forgotten, or leaked): every login of the account ends, any lock-out
+    is lifted."""
+    user = await session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise AccountError(f"no user {username.strip().lower()}")
+    check_password_rules(password, user.username)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until = 0, None
+    await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     return user
 
 
