@@ -375,6 +375,9 @@ class _Turn:
         )
         open_case = case.status != CaseStatus.CLOSED
         if dialogue is not None and said is not None and open_case:
+            if dialogue.step in (Step.PLAN_CONFIRM, Step.PLAN_AMOUNT):
+                # In the plan conversation a yes or no is about the plan.
+                (await session.get_one(Message, message_id)).intent = Intent.PLAN.value
             if dialogue.step == Step.PLAN_CONFIRM and said and not stale:
                 await dialogues.clear(session, key)
                 await answer(await self.agree(case, tenant, context, dialogue.data, message_id))

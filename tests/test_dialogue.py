@@ -128,6 +128,8 @@ async def test_no_asks_again_and_a_new_amount_shows_a_new_plan(
         "reply_plan_agreed",
     ]
     assert await plans(runtime) == [("active", 6500, 10)]
+    understood = [m.intent for m in await messages(runtime, direction="in")]
+    assert understood == ["plan"] * 6  # "nee" and "ja" answered the plan question
     (case,) = await cases(runtime)
     assert (case.status, case.pause_reason) == ("paused", "plan")
     kinds = [e.kind for e in await events(runtime, case.id)]
