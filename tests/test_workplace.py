@@ -513,3 +513,38 @@ async def test_a_new_password_ends_every_login(client: Client, runtime: Runtime)
     assert (await client.get("/queue", allow_redirects=False)).status == 303
     assert await log_in(client, "marieke") == 401
     assert await log_in(client, "marieke", "a brand new secret") == 303
+
+
+async def test_a_rejected_plan_is_told_kindly_and_a_late_case_is_marked(
+    client: Client, runtime: Runtime, clock: ManualClock
+) -> None:
+    case_id = await escalated_case(runtime, "ik kan 20 euro per maand")
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    queue = await (await client.get("/queue")).text()
+    assert "over de streeftijd" not in queue
+    clock.advance(timedelta(hours=49))  # policy: response_target_hours = 48
+    assert (await client.get("/queue", allow_redirects=False)).status == 303  # login expired
+    assert await log_in(client, "marieke") == 303
+    queue = await (await client.get("/queue")).text()
+    assert 'class="late"' in queue and "over de streeftijd" in queue
+    page = await (await client.get(f"/cases/{case_id}")).text()
+    async with runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    await client.post(
+        f"/cases/{case_id}/plan",
+        data={
+            "csrf": hidden(page, "csrf"),
+            "version": hidden(page, "version"),
+            "plan_id": str(plan.id),
+            "decision": "reject",
+            "note": "te laag; bellen",
+        },
+    )
+    async with runtime.sessions() as session:
+        (plan,) = await session.scalars(select(PaymentPlan))
+    assert (plan.status, plan.decided_by) == ("rejected", "marieke")
+    (told,) = await messages(runtime, template="plan_rejected")
+    assert "samen met u" in told.body and "088 123 45 67" in told.body
+    (case,) = await cases(runtime)
+    assert case.status == "escalated"  # still hers to follow up
