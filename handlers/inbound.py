@@ -202,7 +202,22 @@ class _Turn:
         return self.now + timedelta(days=self.policy.plans.dialogue_days)
 
     async def answer_stranger(self, inbound: InboundMessage, template: str) -> None:
-        """An answer that says nothing about any tenant or debt."""
+        """An answer that says nothing about any tenant or debt. The general one goes to an
+        address at most once a day: another bot, or someone writing ten times, gets one."""
+        if template == "reply_unknown_sender":
+            recent = await self.session.scalar(
+                select(Message.id)
+                .where(
+                    Message.direction == "out",
+                    Message.channel == inbound.channel,
+                    Message.address == inbound.address,
+                    Message.template == template,
+                    Message.created_at > self.now - timedelta(days=1),
+                )
+                .limit(1)
+            )
+            if recent is not None:
+                return
         await enqueue(
             self.session,
             route=Reachable(None, inbound.channel, inbound.address, verified=False),

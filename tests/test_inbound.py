@@ -132,6 +132,14 @@ async def test_an_unknown_sender_learns_nothing(runtime: Runtime, clock: ManualC
     assert stored.tenant_id is None and stored.body == "hoeveel moet ik betalen?"
     (case,) = await cases(runtime)
     assert case.status == "open"  # nothing happened to anyone's case
+    # Writing again the same day gets no second answer (no loop with another bot); the
+    # messages are all kept for a consultant.
+    await say(runtime, "hallo??", address="+31687654321")
+    assert len(await messages(runtime, direction="out", kind="reply")) == 1
+    clock.advance(timedelta(days=1, minutes=1))
+    await say(runtime, "hallo??", address="+31687654321")
+    assert len(await messages(runtime, direction="out", kind="reply")) == 2
+    assert len(await messages(runtime, direction="in", tenant_id=None)) == 3
 
 
 async def shared_phone(runtime: Runtime) -> None:
@@ -189,8 +197,7 @@ async def test_wrong_answers_to_who_writes_learn_nothing_and_run_out(
         "reply_verify_ask",
         "reply_verify_failed",
         "reply_verify_failed",
-        "reply_unknown_sender",
-        "reply_unknown_sender",
+        "reply_unknown_sender",  # once: the last try is not answered again the same day
     ]
     replies = await messages(runtime, direction="out", kind="reply")
     assert not any("€" in m.body or "Anna" in m.body for m in replies)
