@@ -139,6 +139,8 @@ class Message(Base):
         UniqueConstraint("channel", "provider_id"),
         Index("ix_messages_outbox", "status", "next_attempt_at"),
         Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+        # What was said to an address we could not tie to a tenant (answered once a day).
+        Index("ix_messages_address", "channel", "address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
-"""dialogues: what the bot last asked, per case or per shared address; shared contact points
+"""dialogues: what the bot last asked, per case or per shared address; shared contact
+points; messages by address
 
 Revision ID: 0004
 Revises: 0003
@@ -42,9 +43,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contact_points") as batch:
         batch.add_column(sa.Column("shared", sa.Boolean(), server_default="0", nullable=False))
+    op.create_index(
+        "ix_messages_address", "messages", ["channel", "address", "created_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_address", table_name="messages")
     with op.batch_alter_table("contact_points") as batch:
         batch.drop_column("shared")
     op.drop_table("dialogues")
