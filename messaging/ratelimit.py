@@ -26,6 +26,11 @@ class RateLimiter:
         self._sleep = sleep
         self._next = float("-inf")
 
+    @property
+    def idle(self) -> bool:
+        """No slot handed out is still ahead: forgetting this limiter changes nothing."""
+        return self._clock() >= self._next
+
     async def wait(self) -> None:
         now = self._clock()
         slot = max(now, self._next)

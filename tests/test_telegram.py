@@ -297,3 +297,19 @@ async def test_a_whole_plan_conversation_on_telegram_buttons(
     async with tg_runtime.sessions() as session:
         (plan,) = await session.scalars(select(PaymentPlan))
     assert (plan.status, plan.checked_instalments, plan.misses) == ("active", 1, 0)
+
+
+async def test_idle_chat_limiters_are_forgotten_when_there_are_many(telegram: FakeTelegram) -> None:
+    # One message per chat every 1000 s: a chat just written to stays busy for the test.
+    channel = TelegramChannel(make_bot(TOKEN, telegram.url), per_chat_per_second=0.001, max_chats=3)
+    try:
+        busy = channel.chat_limiter("1")
+        await busy.wait()  # its next slot is far away: it must be kept
+        for chat in ("2", "3"):
+            channel.chat_limiter(chat)  # never used: idle
+        assert channel.chat_limiter("1") is busy
+        channel.chat_limiter("4")  # the fourth makes room by dropping the idle ones
+        assert channel.chat_limiter("1") is busy
+        assert set(channel._chats) == {"1", "4"}
+    finally:
+        await channel.close()

@@ -64,16 +64,24 @@ class TelegramChannel:
         *,
         per_second: float = 30.0,
         per_chat_per_second: float = 1.0,
+        max_chats: int = 10_000,
     ) -> None:
         self.bot = bot
         self._limiter = RateLimiter(per_second)
         self._per_chat_rate = per_chat_per_second
         self._chats: dict[str, RateLimiter] = {}
+        self._max_chats = max_chats
+
+    def chat_limiter(self, chat: str) -> RateLimiter:
+        """One limiter per chat; idle ones are forgotten when there are many, so a long
+        running process does not keep one for every chat it ever wrote to."""
+        if chat not in self._chats and len(self._chats) >= self._max_chats:
+            self._chats = {key: value for key, value in self._chats.items() if not value.idle}
+        return self._chats.setdefault(chat, RateLimiter(self._per_chat_rate))
 
     async def send(self, message: OutboundMessage) -> SendResult:
         markup = keyboard(message.template, message.language)
-        chat = self._chats.setdefault(message.address, RateLimiter(self._per_chat_rate))
-        await chat.wait()
+        await self.chat_limiter(message.address).wait()
         await self._limiter.wait()
         try:
             sent = await self.bot.send_message(
