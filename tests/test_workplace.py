@@ -19,7 +19,7 @@ from messaging.channels.base import InboundMessage
 from messaging.routing import Reachable
 from storage.models import PaymentPlan, User
 from tests.db_helpers import cases, events, messages
-from tests.factories import arrears_csv, row
+from tests.factories import HEADER, arrears_csv, row
 from workplace import actions
 from workplace.accounts import (
     AccountError,
@@ -548,3 +548,19 @@ async def test_a_rejected_plan_is_told_kindly_and_a_late_case_is_marked(
     assert "samen met u" in told.body and "088 123 45 67" in told.body
     (case,) = await cases(runtime)
     assert case.status == "escalated"  # still hers to follow up
+
+
+async def test_the_case_page_shows_a_bewindvoerder_and_debt_assistance(
+    client: Client, runtime: Runtime
+) -> None:
+    header = HEADER + ";administrator;debt_assistance"
+    await runtime.import_data(arrears_csv(row("T1") + ";Bewind & Co;ja", header=header), "d1.csv")
+    await runtime.receive(
+        InboundMessage("whatsapp", "+31612345678", "hulp", "bw-1", runtime.clock.now())
+    )
+    (case,) = await cases(runtime)
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    page = await (await client.get(f"/cases/{case.id}")).text()
+    assert "Bewindvoerder:</strong> Bewind &amp; Co" in page
+    assert "zit in de schuldhulp" in page

@@ -95,6 +95,11 @@ ENGLISH = {
     "Afdrukken": "Print",
     "Woorden van de huurder": "The tenant's own words",
     "Rapportage": "Reports",
+    "Bewindvoerder": "Financial administrator",
+    "de bewindvoerder beheert het geld; overleg met hem of haar": (
+        "the administrator manages the money; talk to them"
+    ),
+    "Deze huurder zit in de schuldhulp.": "This tenant is in debt assistance.",
     "Uitschakelen": "Deactivate",
     "Inschakelen": "Activate",
     "Deblokkeren": "Unlock",
