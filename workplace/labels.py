@@ -95,6 +95,7 @@ ENGLISH = {
     "Afdrukken": "Print",
     "Woorden van de huurder": "The tenant's own words",
     "Rapportage": "Reports",
+    "Naar de inhoud": "Skip to content",
     "Bewindvoerder": "Financial administrator",
     "de bewindvoerder beheert het geld; overleg met hem of haar": (
         "the administrator manages the money; talk to them"
