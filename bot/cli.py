@@ -8,12 +8,14 @@ import logging
 import secrets
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FastClock, ManualClock
 from bot.intents import parse_reply
@@ -199,6 +201,28 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo("database is up to date")
 
 
+def _account_change(
+    work: Callable[[AsyncSession, Runtime], Awaitable[object]], refused: str
+) -> None:
+    """Run one change to the accounts in a transaction; a refused change exits 1, saying
+    why."""
+    settings = _settings()
+
+    async def main() -> None:
+        runtime = await Runtime.start(settings)
+        try:
+            async with runtime.sessions() as session, session.begin():
+                await work(session, runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(main())
+    except AccountError as problem:
+        typer.echo(f"{refused}: {problem}", err=True)
+        raise typer.Exit(1) from None
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name: letters, digits and dots.")],
@@ -209,31 +233,20 @@ def users_add(
     ] = None,
 ) -> None:
     """Add a consultant or coordinator; the password is asked twice and never shown."""
-    settings = _settings()
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-    async def main() -> None:
-        runtime = await Runtime.start(settings)
-        try:
-            async with runtime.sessions() as session, session.begin():
-                await add_user(
-                    session,
-                    name,
-                    password,
-                    role=role,
-                    now=runtime.clock.now(),
-                    display_name=display_name,
-                    team=team,
-                    known_teams=runtime.policy.teams.keys(),
-                )
-        finally:
-            await runtime.close()
-
-    try:
-        asyncio.run(main())
-    except AccountError as problem:
-        typer.echo(f"Not added: {problem}", err=True)
-        raise typer.Exit(1) from None
+    _account_change(
+        lambda session, runtime: add_user(
+            session,
+            name,
+            password,
+            role=role,
+            now=runtime.clock.now(),
+            display_name=display_name,
+            team=team,
+            known_teams=runtime.policy.teams.keys(),
+        ),
+        "Not added",
+    )
     typer.echo(f"Added {role.value} {name.strip().lower()}.")
 
 
@@ -242,22 +255,8 @@ def users_password(
     name: Annotated[str, typer.Argument(help="The login name.")],
 ) -> None:
     """Give an account a new password (asked twice, never shown); its logins end."""
-    settings = _settings()
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-
-    async def main() -> None:
-        runtime = await Runtime.start(settings)
-        try:
-            async with runtime.sessions() as session, session.begin():
-                await set_password(session, name, password)
-        finally:
-            await runtime.close()
-
-    try:
-        asyncio.run(main())
-    except AccountError as problem:
-        typer.echo(f"Not changed: {problem}", err=True)
-        raise typer.Exit(1) from None
+    _account_change(lambda session, _: set_password(session, name, password), "Not changed")
     typer.echo(f"New password set for {name.strip().lower()}; their logins have ended.")
 
 
