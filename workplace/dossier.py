@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from messaging.render import format_euros
 from storage.models import Case, CaseEvent, ContactPoint, Message, PaymentPlan, Tenant
 from workplace.actions import part_of_day
+from workplace.queries import contact_point_json
 
 # Our channels in the national vocabulary (DDAS EnumContactsoort).
 CONTACT_KIND = {
@@ -155,14 +156,7 @@ def build_dossier(
             "administrator": tenant.administrator,
             "in_debt_assistance": tenant.debt_assistance,
             "contact_points": [
-                {
-                    "channel": point.channel,
-                    "address": point.address,
-                    "opted_out": point.opted_out_at is not None,
-                    "unreachable": point.unreachable_at is not None,
-                }
-                for point in points
-                if point.retired_at is None
+                contact_point_json(point) for point in points if point.retired_at is None
             ],
         },
         "arrears": {

@@ -176,6 +176,18 @@ class TimelineItem:
         return data
 
 
+def contact_point_json(point: ContactPoint) -> dict[str, Any]:
+    """A contact point as the case JSON and the dossier show it."""
+    return {
+        "channel": point.channel,
+        "address": point.address,
+        "opted_out": point.opted_out_at is not None,
+        "unreachable": point.unreachable_at is not None,
+        "retired": point.retired_at is not None,
+        "shared": point.shared,
+    }
+
+
 @dataclass
 class CaseView:
     case: Case
@@ -214,17 +226,7 @@ class CaseView:
                 "municipality": tenant.municipality,
                 "monthly_rent_cents": tenant.monthly_rent_cents,
             },
-            "contact_points": [
-                {
-                    "channel": p.channel,
-                    "address": p.address,
-                    "opted_out": p.opted_out_at is not None,
-                    "unreachable": p.unreachable_at is not None,
-                    "retired": p.retired_at is not None,
-                    "shared": p.shared,
-                }
-                for p in self.points
-            ],
+            "contact_points": [contact_point_json(p) for p in self.points],
             "balance_history": [
                 {"date": day.isoformat(), "balance_cents": cents} for day, cents in self.snapshots
             ],
