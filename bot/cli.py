@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FastClock, ManualClock
 from bot.intents import parse_reply
+from bot.metrics import Metrics, serve_metrics
 from bot.policy import CHANNELS, load_policy
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.web import build_app
+from bot.workers import Workers
 from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
 from messaging.telegram_bot import Polling, register_webhook
@@ -108,19 +110,20 @@ def serve() -> None:
     settings = _settings()
 
     async def main() -> None:
-        runtime = await Runtime.start(settings)
-        scheduler = build_scheduler(runtime)
-        application = build_app(runtime)
+        metrics = Metrics()
+        runtime = await Runtime.start(settings, observer=metrics)
+        workers = Workers(runtime)
+        application = build_app(runtime, metrics)
         polling = _telegram_polling(runtime)
 
         async def started(_: web.Application) -> None:
             await _connect_telegram(runtime, polling)
-            scheduler.start()
+            workers.start()
 
         async def stopped(_: web.Application) -> None:
-            scheduler.shutdown(wait=False)
             if polling is not None:
                 await polling.stop()
+            await workers.stop()
             await runtime.close()
 
         application.on_startup.append(started)
@@ -137,18 +140,29 @@ def serve() -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Run tick and dispatch only: start more of these against one PostgreSQL to scale out."""
+def worker(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's /metrics on this port.")
+    ] = None,
+) -> None:
+    """Run tick, dispatch and the inbox only: start more of these against one PostgreSQL to
+    scale out. SIGTERM lets the sends in flight finish first."""
     settings = _settings()
 
     async def main() -> None:
-        runtime = await Runtime.start(settings)
-        scheduler = build_scheduler(runtime)
-        scheduler.start()
+        metrics = Metrics()
+        runtime = await Runtime.start(settings, observer=metrics)
+        workers = Workers(runtime)
+        workers.start()
+        runner = None
+        if metrics_port is not None:
+            runner = await serve_metrics(runtime, metrics, settings.host, metrics_port)
         try:
             await _wait_for_signal()
         finally:
-            scheduler.shutdown(wait=False)
+            await workers.stop()
+            if runner is not None:
+                await runner.cleanup()
             await runtime.close()
 
     asyncio.run(main())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -12,14 +14,17 @@ from bot.clock import Clock, SystemClock
 from bot.policy import CHANNELS, Policy, load_policy
 from bot.settings import Settings
 from bot.tick import Invites, TickResult, tick
-from handlers.inbound import InboundResult, handle_inbound
+from handlers.inbound import InboundResult
+from handlers.inbox import Conversation, InboxWorker, drain
 from messaging.channels.base import ChannelAdapter, InboundMessage
 from messaging.channels.email import EmailChannel
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.telegram import TelegramChannel, make_bot
 from messaging.channels.twilio import TwilioChannel
-from messaging.dispatcher import DispatchResult, dispatch
+from messaging.dispatcher import Dispatcher, DispatchResult, Observer
+from messaging.inbox import Inbox
 from messaging.outbox import Letterhead
+from messaging.send_budget import DatabaseBudget
 from storage.arrears_file import parse_arrears_file
 from storage.db import SessionMaker, create_engine, session_maker
 from storage.importer import ImportSummary, import_arrears
@@ -40,18 +45,15 @@ def build_channels(
             if settings.public_base_url
             else None
         )
-        senders = {
-            "sms": (settings.twilio_sms_from, settings.twilio_sms_per_second),
-            "whatsapp": (settings.twilio_whatsapp_from, settings.twilio_whatsapp_per_second),
-        }
-        for name, (sender, per_second) in senders.items():
+        # Their rates are kept by the dispatcher's shared budget (rate_limits below).
+        senders = {"sms": settings.twilio_sms_from, "whatsapp": settings.twilio_whatsapp_from}
+        for name, sender in senders.items():
             if sender:
                 channels[name] = TwilioChannel(
                     channel=name,
                     account_sid=settings.twilio_account_sid,
                     auth_token=settings.twilio_auth_token.get_secret_value(),
                     sender=sender,
-                    per_second=per_second,
                     status_callback=callback,
                     content_sids=settings.whatsapp_content_sids,
                     api_base_url=settings.twilio_api_base_url,
@@ -76,6 +78,38 @@ def build_channels(
     return channels
 
 
+def rate_limits(settings: Settings, channels: dict[str, ChannelAdapter]) -> dict[str, float]:
+    """Sends per second per provider sender, for the channels that go to a real provider."""
+    limits = {
+        "sms": settings.twilio_sms_per_second,
+        "whatsapp": settings.twilio_whatsapp_per_second,
+        "telegram": settings.telegram_per_second,
+    }
+    return {
+        name: rate
+        for name, rate in limits.items()
+        if isinstance(channels.get(name), TwilioChannel | TelegramChannel)
+    }
+
+
+class RuntimeObserver(Observer, Protocol):
+    """Told what the workers do (the /metrics counters)."""
+
+    def ticked(self, seconds: float, queued: int) -> None: ...
+
+    def handled(self, matched: bool) -> None: ...
+
+
+class _Following:
+    """The runtime's clock as it is now: the live demo swaps it after start-up."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def now(self) -> datetime:
+        return self._runtime.clock.now()
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -84,6 +118,47 @@ class Runtime:
     sessions: SessionMaker
     channels: dict[str, ChannelAdapter]
     clock: Clock = field(default_factory=SystemClock)
+    observer: RuntimeObserver | None = None
+    dispatcher: Dispatcher = field(init=False)
+    inbox: Inbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        following = _Following(self)
+        self.dispatcher = Dispatcher(
+            self.sessions,
+            self.channels,
+            self.policy,
+            following,
+            concurrency=settings.send_concurrency,
+            lease=timedelta(seconds=settings.send_lease_seconds),
+            budget=DatabaseBudget(self.sessions, rate_limits(settings, self.channels)),
+            send_timeout=settings.send_timeout_seconds,
+            poll_seconds=settings.dispatch_seconds,
+            observer=self.observer,
+        )
+        # Webhook stores leave room in the pool for the workers of this process.
+        slots = max(
+            2, settings.db_pool_size + settings.db_max_overflow - settings.inbox_concurrency - 2
+        )
+        self.inbox = Inbox(
+            self.sessions, following.now, slots=slots, max_wait=settings.webhook_max_wait_seconds
+        )
+
+    def inbox_worker(self) -> InboxWorker:
+        return InboxWorker(
+            self.sessions,
+            self.conversation,
+            _Following(self),
+            concurrency=self.settings.inbox_concurrency,
+            poll_seconds=self.settings.inbox_seconds,
+            handled=self._handled,
+        )
+
+    def _handled(self, result: InboundResult) -> None:
+        self.dispatcher.wake()  # the answer goes out now, not at the next poll
+        if self.observer is not None:
+            self.observer.handled(result.matched)
 
     @classmethod
     async def start(
@@ -93,9 +168,14 @@ class Runtime:
         clock: Clock | None = None,
         channels: dict[str, ChannelAdapter] | None = None,
         migrate: bool = True,
+        observer: RuntimeObserver | None = None,
     ) -> Runtime:
         policy = load_policy(settings.policy_file)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         if migrate:
             await upgrade(engine)
         runtime = cls(
@@ -105,6 +185,7 @@ class Runtime:
             sessions=session_maker(engine),
             channels=channels if channels is not None else build_channels(settings),
             clock=clock or SystemClock(),
+            observer=observer,
         )
         log.info(
             "channels on: %s",
@@ -133,6 +214,13 @@ class Runtime:
         return Invites(f"https://t.me/{username}?start=", self.settings.telegram_link_days)
 
     async def tick(self) -> TickResult:
+        started = time.perf_counter()
+        result = await self._tick()
+        if self.observer is not None:
+            self.observer.ticked(time.perf_counter() - started, result.queued)
+        return result
+
+    async def _tick(self) -> TickResult:
         return await tick(
             self.sessions,
             self.policy,
@@ -144,24 +232,39 @@ class Runtime:
         )
 
     async def dispatch(self) -> DispatchResult:
-        return await dispatch(
-            self.sessions,
-            self.channels,
-            self.policy,
-            self.clock.now(),
-            batch_size=self.settings.batch_size,
-            lease=timedelta(seconds=self.settings.send_lease_seconds),
-        )
+        """Send everything due now and return (tests, the demo, the sandbox)."""
+        return await self.dispatcher.drain()
+
+    async def send_soon(self) -> None:
+        """Something was queued that a person waits for: send it now. With the workers
+        running, wake the dispatcher; without them, send here."""
+        if self.dispatcher.running:
+            self.dispatcher.wake()
+        else:
+            await self.dispatch()
+
+    @property
+    def conversation(self) -> Conversation:
+        return Conversation(self.policy, self.letterhead, self.settings.payment_iban)
+
+    async def accept(self, inbound: InboundMessage) -> int | None:
+        """Store a tenant's message for the workers (webhooks); raises InboxBusy."""
+        return await self.inbox.accept(inbound)
+
+    async def handle_inbox(self) -> list[InboundResult]:
+        """Handle every tenant's message waiting in the inbox, here and now."""
+        return await drain(self.sessions, self.conversation, _Following(self))
 
     async def receive(self, inbound: InboundMessage) -> InboundResult:
-        return await handle_inbound(
-            self.sessions,
-            inbound,
-            policy=self.policy,
-            letterhead=self.letterhead,
-            now=self.clock.now(),
-            payment_iban=self.settings.payment_iban,
-        )
+        """Store a tenant's message and handle it here and now (tests, the demo, the
+        sandbox), with any earlier message from the same address first."""
+        message_id = await self.inbox.accept(inbound)
+        if message_id is None:
+            return InboundResult(None, matched=False)
+        address = (inbound.channel, inbound.address.replace("\x00", "")[:320])
+        results = await drain(self.sessions, self.conversation, _Following(self), address)
+        mine = [result for result in results if result.message_id == message_id]
+        return mine[0] if mine else InboundResult(message_id, matched=False)
 
     async def import_data(self, data: bytes, filename: str) -> ImportSummary:
         """Import an arrears file's bytes; raises ArrearsFileError naming every bad line."""

@@ -1,5 +1,6 @@
-"""APScheduler is only the clock: it calls the tick and the dispatcher; the database decides
-what is due. Jobs live in memory, one scheduler per process."""
+"""APScheduler is only the clock: it calls the tick; the database decides what is due. The
+dispatcher and the inbox are long-running loops of their own (``bot.workers``), which the
+tick wakes. Jobs live in memory, one scheduler per process."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ def _report(result: object) -> None:
 def build_scheduler(
     runtime: Runtime, *, tick: Job | None = None, dispatch: Job | None = None
 ) -> AsyncIOScheduler:
-    """Create (not start) the scheduler; start it inside the running event loop."""
+    """Create (not start) the scheduler; start it inside the running event loop.
+
+    ``dispatch``: also run this every ``dispatch_seconds`` (the live demo, which has no
+    dispatcher loop of its own)."""
     scheduler = AsyncIOScheduler(
         job_defaults={
             # A late run still runs (the default of 1 s would skip it), once.
@@ -62,26 +66,31 @@ def build_scheduler(
         }
     )
 
-    async def send() -> None:
-        _report(await (dispatch or runtime.dispatch)())
-
-    async def tick_then_dispatch() -> None:
+    async def tick_then_send() -> None:
         _report(await (tick or runtime.tick)())
-        await send()
+        if runtime.dispatcher.running:
+            runtime.dispatcher.wake()
+        else:
+            _report(await runtime.dispatch())
 
     settings = runtime.settings
     scheduler.add_job(
-        _guarded("tick", tick_then_dispatch),
+        _guarded("tick", tick_then_send),
         "interval",
         seconds=settings.tick_seconds,
         id="tick",
         name="tick",
     )
-    scheduler.add_job(
-        _guarded("dispatch", send),
-        "interval",
-        seconds=settings.dispatch_seconds,
-        id="dispatch",
-        name="dispatch",
-    )
+    if dispatch is not None:
+
+        async def send() -> None:
+            _report(await dispatch())
+
+        scheduler.add_job(
+            _guarded("dispatch", send),
+            "interval",
+            seconds=settings.dispatch_seconds,
+            id="dispatch",
+            name="dispatch",
+        )
     return scheduler

@@ -82,3 +82,16 @@ def is_allowed(
     moment: datetime, rules: SendingRules, tz: ZoneInfo, recent: Sequence[datetime] = ()
 ) -> bool:
     return next_allowed(moment, rules, tz, recent) == moment
+
+
+def defer_until(
+    moment: datetime, rules: SendingRules, tz: ZoneInfo, margin: timedelta
+) -> datetime | None:
+    """None when a send may start at ``moment`` and still be inside the window ``margin``
+    later (the provider receives it a little after we start); otherwise the moment to try
+    again. Near the window's end that is the next opening, never a moment past the end."""
+    if not is_allowed(moment, rules, tz):
+        return next_allowed(moment, rules, tz)
+    if not is_allowed(moment + margin, rules, tz):
+        return next_allowed(moment + margin, rules, tz)
+    return None

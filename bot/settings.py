@@ -32,7 +32,42 @@ class Settings(BaseSettings):
     dispatch_seconds: float = Field(default=5.0, gt=0)
     batch_size: int = Field(default=200, gt=0, le=5000)
     send_lease_seconds: int = Field(
-        default=300, gt=0, description="After this a message stuck in 'sending' is retried."
+        default=300,
+        ge=3,
+        description="A claimed message is held this long; a live worker renews the claim "
+        "every third of it, so only a dead worker's messages are taken over.",
+    )
+    send_concurrency: int = Field(
+        default=8, ge=1, le=200, description="Messages one worker may have in flight at once."
+    )
+    send_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A provider call that takes longer is retried later."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM, how long a worker waits for the sends in flight to finish.",
+    )
+    inbox_seconds: float = Field(
+        default=1.0, gt=0, description="How often a worker looks for tenants' messages."
+    )
+    inbox_concurrency: int = Field(
+        default=2, ge=1, le=50, description="Tenants' messages one worker handles at once."
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open (PostgreSQL).")
+    db_max_overflow: int = Field(
+        default=5, ge=0, description="Extra connections allowed at peaks (PostgreSQL)."
+    )
+    webhook_max_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A webhook that cannot store its message this fast is answered 503 "
+        "(retryable) instead of waiting for a connection any longer.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for /metrics. Empty: /metrics answers only direct "
+        "requests from this machine that came through no proxy.",
     )
     corporation_name: str = "Woningcorporatie"
     corporation_phone: str = "088 123 45 67"
@@ -53,8 +88,12 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = Field(
         default=None, description="E.164 number of the approved WhatsApp sender."
     )
+    # Rate limits hold for all workers together (the budget is kept in the database).
     twilio_sms_per_second: float = Field(default=1.0, gt=0)
     twilio_whatsapp_per_second: float = Field(default=20.0, gt=0)
+    telegram_per_second: float = Field(
+        default=25.0, gt=0, description="Telegram's limit for one bot, all chats together."
+    )
     twilio_api_base_url: str | None = Field(
         default=None, description="Only for tests against a fake Twilio."
     )

@@ -12,6 +12,7 @@ from aiohttp import web
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 
+from bot.metrics import Metrics, metrics_handler
 from bot.runtime import Runtime
 from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
@@ -68,10 +69,12 @@ async def index(request: web.Request) -> web.Response:
     raise web.HTTPFound("/queue")
 
 
-def build_app(runtime: Runtime) -> web.Application:
-    app = web.Application()
+def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Application:
+    metrics = metrics or Metrics()
+    app = web.Application(middlewares=[metrics.webhook_middleware()])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler(runtime, metrics))
     app.router.add_get("/", index)
     settings = runtime.settings
     from workplace.web import add_workplace_routes

@@ -33,9 +33,7 @@ from messaging.render import format_euros, plan_context
 from messaging.routing import Reachable
 from storage import cases as case_ops
 from storage import dialogues
-from storage.db import SessionMaker
 from storage.models import Case, ContactPoint, Dialogue, Message, PaymentPlan, Tenant
-from storage.sql import insert_ignoring_conflicts
 
 # Intent → (escalation reason or None, answer template).
 _ANSWERS: dict[Intent, tuple[str | None, str]] = {
@@ -58,28 +56,6 @@ class InboundResult:
     case_id: int | None = None
 
 
-async def _store(session: AsyncSession, inbound: InboundMessage, now: datetime) -> int | None:
-    result = await session.execute(
-        insert_ignoring_conflicts(session, Message)
-        .values(
-            direction="in",
-            kind="reply",
-            channel=inbound.channel,
-            address=inbound.address,
-            body=inbound.text[:4000],
-            status="received",
-            provider_id=inbound.provider_id,
-            attempts=0,
-            context={},
-            fallback_channels=[],
-            respect_quiet_hours=False,
-            created_at=inbound.received_at or now,
-        )
-        .returning(Message.id)
-    )
-    return result.scalar_one_or_none()
-
-
 def _route(point: ContactPoint, verified: bool | None = None) -> Reachable:
     """`verified`: proven in this conversation (postcode and house number), which also
     speaks for an address several tenants share."""
@@ -93,95 +69,103 @@ def _route(point: ContactPoint, verified: bool | None = None) -> Reachable:
 MAX_VERIFY_ATTEMPTS = 3
 
 
-async def handle_inbound(
-    sessions: SessionMaker,
-    inbound: InboundMessage,
+async def understand(
+    session: AsyncSession,
+    message: Message,
     *,
     policy: Policy,
     letterhead: Letterhead,
     now: datetime,
     payment_iban: str | None = None,
 ) -> InboundResult:
-    async with sessions() as session, session.begin():
-        message_id = await _store(session, inbound, now)
-        if message_id is None:
-            return InboundResult(None, matched=False)
-        message = await session.get_one(Message, message_id)
-        points = list(
-            await session.scalars(
-                select(ContactPoint)
-                .where(
-                    ContactPoint.channel == inbound.channel,
-                    ContactPoint.address == inbound.address,
-                    ContactPoint.retired_at.is_(None),
-                )
-                .order_by(ContactPoint.id)
-                .options(selectinload(ContactPoint.tenant))
+    """Act on one stored message from the inbox, in the caller's transaction."""
+    message_id = message.id
+    inbound = InboundMessage(
+        channel=message.channel,
+        address=message.address,
+        text=message.body,
+        provider_id=message.provider_id or "",
+        received_at=message.created_at,
+        extra={key: str(value) for key, value in (message.context or {}).items()},
+    )
+    points = list(
+        await session.scalars(
+            select(ContactPoint)
+            .where(
+                ContactPoint.channel == inbound.channel,
+                ContactPoint.address == inbound.address,
+                ContactPoint.retired_at.is_(None),
             )
+            .order_by(ContactPoint.id)
+            .options(selectinload(ContactPoint.tenant))
         )
-        today = now.astimezone(policy.tz).date()
-        reply = parse_reply(inbound.text, today)
-        message.intent = reply.intent.value
-        turn = _Turn(
-            session,
-            policy,
-            letterhead,
-            now,
-            today,
-            payment_iban,
-            provider_confirms=inbound.extra.get("provider_handles_opt_out") == "yes",
-        )
-        tenants = {point.tenant_id for point in points}
-        if not tenants:
-            await turn.answer_stranger(inbound, "reply_unknown_sender")
+    )
+    # "Friday" means the Friday after the day it was written, however late we read it.
+    today = inbound.received_at.astimezone(policy.tz).date()
+    reply = parse_reply(inbound.text, today)
+    message.intent = reply.intent.value
+    turn = _Turn(
+        session,
+        policy,
+        letterhead,
+        now,
+        today,
+        payment_iban,
+        provider_confirms=inbound.extra.get("provider_handles_opt_out") == "yes",
+    )
+    tenants = {point.tenant_id for point in points}
+    if not tenants:
+        await turn.answer_stranger(inbound, "reply_unknown_sender")
+        return InboundResult(message_id, matched=False, intent=reply.intent)
+    for point in points:
+        point.last_inbound_at = now  # the WhatsApp window belongs to the address
+    acted_on = message
+    verified: bool | None = None  # None: as the contact point itself is
+    if len(tenants) == 1:
+        point = points[0]
+    elif reply.intent in (Intent.STOP, Intent.START):
+        # Stopping needs no proof of who writes: it holds for everyone at this address.
+        for index, each in enumerate(points):
+            await turn.react(
+                reply,
+                inbound.text,
+                each,
+                await _current_case(session, each.tenant_id),
+                message_id,
+                verified=False,
+                confirm=index == 0,
+            )
+        return InboundResult(message_id, matched=False, intent=reply.intent)
+    else:
+        found = await turn.who_is_writing(inbound, points, message)
+        if found is None:
             return InboundResult(message_id, matched=False, intent=reply.intent)
-        for point in points:
-            point.last_inbound_at = now  # the WhatsApp window belongs to the address
-        acted_on = message
-        verified: bool | None = None  # None: as the contact point itself is
-        if len(tenants) == 1:
-            point = points[0]
-        elif reply.intent in (Intent.STOP, Intent.START):
-            # Stopping needs no proof of who writes: it holds for everyone at this address.
-            for index, each in enumerate(points):
-                await turn.react(
-                    reply,
-                    inbound.text,
-                    each,
-                    await _current_case(session, each.tenant_id),
-                    message_id,
-                    verified=False,
-                    confirm=index == 0,
-                )
-            return InboundResult(message_id, matched=False, intent=reply.intent)
-        else:
-            found = await turn.who_is_writing(inbound, points, message)
-            if found is None:
-                return InboundResult(message_id, matched=False, intent=reply.intent)
-            point, acted_on = found
-            verified = True
-            if acted_on is not message:
-                # The question asked before we knew who wrote: answer it now.
-                reply = parse_reply(acted_on.body, today)
-        tenant = point.tenant
-        case = await _current_case(session, tenant.id)
-        for written in (message, acted_on):
-            written.tenant_id = tenant.id
-            written.contact_point_id = point.id
-            written.case_id = case.id if case is not None else None
-        await turn.react(reply, acted_on.body, point, case, acted_on.id, verified=verified)
-        return InboundResult(
-            message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
-        )
+        point, acted_on = found
+        verified = True
+        if acted_on is not message:
+            # The question asked before we knew who wrote: answer it now.
+            reply = parse_reply(acted_on.body, today)
+    tenant = point.tenant
+    case = await _current_case(session, tenant.id)
+    for written in (message, acted_on):
+        written.tenant_id = tenant.id
+        written.contact_point_id = point.id
+        written.case_id = case.id if case is not None else None
+    await turn.react(reply, acted_on.body, point, case, acted_on.id, verified=verified)
+    return InboundResult(
+        message_id, matched=True, intent=reply.intent, case_id=case.id if case else None
+    )
 
 
 async def _current_case(session: AsyncSession, tenant_id: int) -> Case | None:
-    """The open case, else the latest closed one."""
+    """The open case, else the latest closed one; locked, so two workers answering the
+    same tenant (writing on two channels at once) take turns."""
     return await session.scalar(
         select(Case)
         .where(Case.tenant_id == tenant_id)
         .order_by((Case.status == CaseStatus.CLOSED).asc(), Case.opened_at.desc())
         .limit(1)
+        .with_for_update()
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from messaging.channels.base import SendError
-from messaging.dispatcher import record_failure
+from messaging.outcomes import record_failure
 from storage import cases as case_ops
 from storage.db import SessionMaker
 from storage.models import Case, ContactPoint, Message, Tenant

@@ -1,26 +1,39 @@
-"""The dispatcher: claim queued messages, send them through their channel, record the outcome.
+"""The dispatcher: claim queued messages, send them through their channel, record each outcome.
 
 Claiming and recording are short transactions; sending happens between them, outside any
-transaction, so a slow provider never holds a database lock. A message whose sender died
-mid-send is taken again once its lease runs out (at-least-once, like every provider API).
+transaction, so a slow provider never holds a database lock. The clock is read at each
+decision, never once per run:
+
+- a claim holds a message for ``lease``; a heartbeat renews the leases of the messages this
+  worker still holds, so a live worker never loses one to another worker, however slowly the
+  provider (or its rate limit) lets it send;
+- the sending window is checked just before each provider call, with a margin: a message
+  whose moment has left the window goes back to the queue for the next allowed moment;
+- each outcome is committed right after its own send, so a crash re-sends at most the
+  messages whose provider call was in flight (Twilio's API has no idempotency key);
+- at most ``concurrency`` messages are in flight per worker; provider rate limits are shared
+  by all workers through the database (``messaging.send_budget``);
+- ``stop`` stops claiming, gives back what has not reached the provider, lets the calls in
+  flight finish (bounded) and records them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from bot.cadence import CaseStatus
+from bot.clock import Clock
 from bot.policy import Policy
 from bot.retry import MAX_ATTEMPTS, retry_delay
-from bot.sending_window import next_allowed
+from bot.sending_window import defer_until, next_allowed
 from messaging.channels.base import (
     ChannelAdapter,
     OutboundMessage,
@@ -29,83 +42,43 @@ from messaging.channels.base import (
     SendResult,
     TransientSendError,
 )
-from messaging.outbox import enqueue
-from messaging.routing import reachable, routes
-from storage import cases as case_ops
+from messaging.outcomes import (
+    Claim,
+    DispatchResult,
+    record_failed,
+    record_retry,
+    record_sent,
+    release,
+)
+from messaging.send_budget import DatabaseBudget
 from storage.db import SessionMaker
-from storage.models import Case, ContactPoint, Message, Tenant
-from storage.sql import claim
+from storage.models import ContactPoint, Message
+from storage.sql import claim as lock_skipping
 
-# A contact point that failed this often in a row is not tried again.
-UNREACHABLE_AFTER_FAILURES = 3
+__all__ = ["DispatchResult", "Dispatcher", "Observer", "outbound_of"]
 
-
-@dataclass
-class DispatchResult:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    fell_back: int = 0
-    deferred: int = 0
-    by_channel: dict[str, int] = field(default_factory=dict)
-
-
-Outcome = SendResult | SendError
-
+log = logging.getLogger(__name__)
 
 # WhatsApp allows free text only this long after the tenant's last message.
 SESSION_WINDOW = timedelta(hours=24)
+# A send must still be inside the sending window this long after it starts.
+WINDOW_MARGIN = timedelta(seconds=5)
+Outcome = SendResult | SendError
 
 
-async def _claim(
-    sessions: SessionMaker, now: datetime, batch_size: int, lease: timedelta
-) -> tuple[list[Message], set[int]]:
-    """Claimed messages, and which of their contact points wrote to us within the window."""
-    async with sessions() as session, session.begin():
-        ids = list(
-            await session.scalars(
-                claim(
-                    select(Message.id)
-                    .where(
-                        Message.direction == "out",
-                        or_(
-                            (Message.status == "queued") & (Message.next_attempt_at <= now),
-                            (Message.status == "sending") & (Message.claimed_until < now),
-                        ),
-                    )
-                    .order_by(Message.next_attempt_at, Message.id)
-                    .limit(batch_size)
-                )
-            )
-        )
-        if not ids:
-            return [], set()
-        await session.execute(
-            update(Message)
-            .where(Message.id.in_(ids))
-            .values(status="sending", claimed_until=now + lease, attempts=Message.attempts + 1)
-        )
-        claimed = list(
-            await session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
-        )
-        point_ids = {m.contact_point_id for m in claimed if m.contact_point_id is not None}
-        open_windows = set(
-            await session.scalars(
-                select(ContactPoint.id).where(
-                    ContactPoint.id.in_(point_ids),
-                    ContactPoint.last_inbound_at > now - SESSION_WINDOW,
-                )
-            )
-        )
-        return claimed, open_windows
+class Observer(Protocol):
+    """Told of every outcome (the /metrics counters)."""
+
+    def outcome(self, channel: str, what: str) -> None: ...
+
+    def sent_in(self, channel: str, seconds: float) -> None: ...
 
 
-def _session_open(message: Message, open_windows: set[int], now: datetime) -> bool:
-    if message.contact_point_id is not None:
-        return message.contact_point_id in open_windows
-    # An answer to an address we could not tie to one tenant: it was written in reply to a
-    # message that just came in, so the window is open for a day from then.
-    return message.kind == "reply" and message.created_at > now - SESSION_WINDOW
+@dataclass(frozen=True)
+class _Claimed:
+    claim: Claim
+    message: OutboundMessage
+    respect_quiet_hours: bool
 
 
 def outbound_of(message: Message, session_open: bool) -> OutboundMessage:
@@ -122,236 +95,306 @@ def outbound_of(message: Message, session_open: bool) -> OutboundMessage:
     )
 
 
-async def _send(adapter: ChannelAdapter | None, message: OutboundMessage) -> Outcome:
-    if adapter is None:
-        return PermanentSendError(f"channel {message.channel} is not configured")
-    try:
-        return await adapter.send(message)
-    except SendError as error:
-        return error
-    except Exception as error:  # an adapter bug must not lose the message: retry it
-        return TransientSendError(f"{type(error).__name__}: {error}"[:300])
+class Dispatcher:
+    """One worker's sender. ``drain()`` sends what is due and returns (tests, the headless
+    demo, a consultant's reply); ``run()`` keeps sending until ``stop()``."""
 
+    def __init__(
+        self,
+        sessions: SessionMaker,
+        channels: Mapping[str, ChannelAdapter],
+        policy: Policy,
+        clock: Clock,
+        *,
+        concurrency: int = 8,
+        lease: timedelta = timedelta(minutes=5),
+        budget: DatabaseBudget | None = None,
+        send_timeout: float = 30.0,
+        poll_seconds: float = 5.0,
+        observer: Observer | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._channels = channels
+        self._policy = policy
+        self._clock = clock
+        self._concurrency = max(1, concurrency)
+        self._lease = lease
+        self._budget = budget
+        self._send_timeout = send_timeout
+        self._poll = poll_seconds
+        self._observer = observer
+        # One token per dispatcher: every claim it makes, and every lease it renews.
+        self.token = secrets.token_hex(16)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._calling: set[int] = set()  # handed to the provider: let these finish
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.running = False
 
-async def record_failure(
-    session: AsyncSession,
-    message: Message,
-    case: Case | None,
-    point: ContactPoint | None,
-    error: SendError,
-    available: Collection[str],
-    now: datetime,
-) -> bool:
-    """A message that will not arrive: note it, spare the contact point if it is dead, and
-    queue the stage on the next channel. True when a fallback was queued. Also used when a
-    provider reports the failure later, in a delivery receipt."""
-    message.status = "failed"
-    message.claimed_until = None
-    message.last_error = f"{error.code or ''} {error.detail}".strip()[:300]
-    if point is not None:
-        point.failures += 1
-        if isinstance(error, PermanentSendError) and error.opted_out:
-            point.opted_out_at = point.opted_out_at or now
-        elif (
-            isinstance(error, PermanentSendError) and error.unreachable
-        ) or point.failures >= UNREACHABLE_AFTER_FAILURES:
-            point.unreachable_at = point.unreachable_at or now
-    if case is None:
-        return False
-    case_ops.add_event(
-        session,
-        case.id,
-        "send_failed",
-        now,
-        message_id=message.id,
-        channel=message.channel,
-        attempt=message.attempts,
-        error=message.last_error,
-    )
-    return await _fall_back(session, message, case, available, now)
+    # -- running -------------------------------------------------------------------------
 
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
 
-async def _fall_back(
-    session: AsyncSession,
-    message: Message,
-    case: Case,
-    available: Collection[str],
-    now: datetime,
-) -> bool:
-    tenant = case.tenant
-    options = routes(
-        message.fallback_channels,
-        reachable(tenant.contact_points),
-        available,
-        exclude={message.channel},
-    )
-    if not options:
-        if case.status in (CaseStatus.OPEN, CaseStatus.PAUSED) and message.kind == "reminder":
-            case_ops.escalate(
-                session,
-                case,
-                "unreachable",
-                now,
-                tenant.monthly_rent_cents,
-                message_id=message.id,
+    async def drain(self) -> DispatchResult:
+        """Send everything due now; return when nothing due is left or in flight."""
+        result = DispatchResult()
+        async with self._heartbeat():
+            while True:
+                claimed = [] if self._stopping else await self._fill(result)
+                if not claimed and not self._tasks:
+                    return result
+                await asyncio.wait(list(self._tasks.values()), return_when="FIRST_COMPLETED")
+
+    async def run(self) -> None:
+        """Keep sending until ``stop()``."""
+        self.running = True
+        try:
+            await self._run()
+        finally:
+            self.running = False
+
+    async def _run(self) -> None:
+        burst = DispatchResult()  # what was done since the dispatcher was last idle
+        async with self._heartbeat():
+            while not self._stopping:
+                try:
+                    claimed = await self._fill(burst)
+                except Exception:
+                    log.exception("could not claim messages; trying again")
+                    claimed = []
+                if claimed and len(self._tasks) < self._concurrency:
+                    continue  # more may be due: claim until the slots are full
+                self._wake.clear()
+                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+                waiters += list(self._tasks.values())
+                try:
+                    await asyncio.wait(waiters, timeout=self._poll, return_when="FIRST_COMPLETED")
+                finally:
+                    waiters[0].cancel()
+                if not self._tasks and (burst.sent or burst.failed or burst.retried):
+                    _report(burst)
+                    burst = DispatchResult()
+            if self._tasks:
+                await asyncio.wait(list(self._tasks.values()))
+        _report(burst)
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop claiming; give back what has not reached a provider; wait up to ``grace``
+        seconds for the calls in flight and record them."""
+        self._stopping = True
+        self._wake.set()
+        for message_id, task in list(self._tasks.items()):
+            if message_id not in self._calling:
+                task.cancel()
+        pending = list(self._tasks.values())
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()  # its message is retaken once the lease runs out
+            if late:
+                log.warning("stopped with %d sends unanswered by the provider", len(late))
+                await asyncio.wait(late)
+
+    # -- claiming ------------------------------------------------------------------------
+
+    async def _fill(self, result: DispatchResult) -> list[_Claimed]:
+        free = self._concurrency - len(self._tasks)
+        if free <= 0:
+            return []
+        claimed = await self._claim(free)
+        for item in claimed:
+            task = asyncio.create_task(self._handle(item, result))
+            self._tasks[item.claim.message_id] = task
+            task.add_done_callback(self._forget(item.claim.message_id))
+        return claimed
+
+    def _forget(self, message_id: int) -> Callable[[asyncio.Task[None]], None]:
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(message_id, None)
+
+        return done
+
+    async def _claim(self, limit: int) -> list[_Claimed]:
+        now = self._clock.now()
+        due = lock_skipping(
+            select(Message.id)
+            .where(
+                Message.direction == "out",
+                or_(
+                    (Message.status == "queued") & (Message.next_attempt_at <= now),
+                    (Message.status == "sending") & (Message.claimed_until < now),
+                ),
             )
-        return False
-    nxt = options[0]
-    base_key = message.idempotency_key or f"message:{message.id}"
-    new_id = await enqueue(
-        session,
-        route=nxt,
-        template=message.template or "reply_received",
-        language=message.language or tenant.language,
-        context=message.context,
-        kind=message.kind,
-        now=now,
-        case_id=case.id,
-        tenant_id=tenant.id,
-        stage=message.stage,
-        idempotency_key=f"{base_key.removesuffix(':first')}:{nxt.channel}",
-        fallback=[option.channel for option in options[1:]],
-        respect_quiet_hours=message.respect_quiet_hours,
-    )
-    if new_id is None:
-        return False
-    case_ops.add_event(
-        session,
-        case.id,
-        "fallback",
-        now,
-        from_channel=message.channel,
-        to_channel=nxt.channel,
-        message_id=message.id,
-        new_message_id=new_id,
-    )
-    return True
-
-
-async def _record(
-    sessions: SessionMaker,
-    outcomes: list[tuple[Message, Outcome]],
-    policy: Policy,
-    available: Mapping[str, ChannelAdapter],
-    now: datetime,
-    result: DispatchResult,
-) -> None:
-    async with sessions() as session, session.begin():
-        case_ids = {m.case_id for m, _ in outcomes if m.case_id is not None}
-        cases = {
-            case.id: case
-            for case in await session.scalars(
-                select(Case)
-                .where(Case.id.in_(case_ids))
-                .options(selectinload(Case.tenant).selectinload(Tenant.contact_points))
-            )
-        }
-        points: dict[int, ContactPoint] = {
-            p.id: p for case in cases.values() for p in case.tenant.contact_points
-        }
-        point_ids = {m.contact_point_id for m, _ in outcomes if m.contact_point_id is not None}
-        missing = point_ids - points.keys()
-        if missing:
-            for extra in await session.scalars(
-                select(ContactPoint).where(ContactPoint.id.in_(missing))
-            ):
-                points[extra.id] = extra
-        messages = {
-            m.id: m
-            for m in await session.scalars(
-                select(Message).where(Message.id.in_([m.id for m, _ in outcomes]))
-            )
-        }
-        for claimed, outcome in outcomes:
-            message = messages[claimed.id]
-            case = cases.get(message.case_id) if message.case_id is not None else None
-            point = points.get(message.contact_point_id or -1)
-            attempt: dict[str, Any] = {
-                "message_id": message.id,
-                "channel": message.channel,
-                "attempt": message.attempts,
-            }
-            message.claimed_until = None
-            if isinstance(outcome, SendResult):
-                message.status = "sent"
-                message.provider_id = outcome.provider_id
-                message.sent_at = now
-                message.last_error = None
-                if point is not None:
-                    point.failures = 0
-                if case is not None:
-                    case.last_contact_at = now
-                    case_ops.add_event(session, case.id, "message_sent", now, **attempt)
-                result.sent += 1
-                result.by_channel[message.channel] = result.by_channel.get(message.channel, 0) + 1
-                continue
-            message.last_error = f"{outcome.code or ''} {outcome.detail}".strip()[:300]
-            if isinstance(outcome, TransientSendError) and message.attempts < MAX_ATTEMPTS:
-                retry_at = now + retry_delay(message.attempts, outcome.retry_after)
-                if message.respect_quiet_hours:
-                    retry_at = next_allowed(retry_at, policy.sending, policy.tz)
-                message.status = "queued"
-                message.next_attempt_at = retry_at
-                if case is not None:
-                    case_ops.add_event(
-                        session,
-                        case.id,
-                        "send_retry",
-                        now,
-                        **attempt,
-                        error=message.last_error,
-                        retry_at=retry_at.isoformat(),
-                    )
-                result.retried += 1
-                continue
-            result.failed += 1
-            if await record_failure(session, message, case, point, outcome, available.keys(), now):
-                result.fell_back += 1
-
-
-async def dispatch(
-    sessions: SessionMaker,
-    channels: Mapping[str, ChannelAdapter],
-    policy: Policy,
-    now: datetime,
-    *,
-    batch_size: int = 200,
-    lease: timedelta = timedelta(minutes=5),
-) -> DispatchResult:
-    """Send everything due at ``now``."""
-    result = DispatchResult()
-    while True:
-        claimed, open_windows = await _claim(sessions, now, batch_size, lease)
-        if not claimed:
-            return result
-        ready: list[Message] = []
-        deferred: list[tuple[int, datetime]] = []
-        for message in claimed:
-            allowed = (
-                next_allowed(now, policy.sending, policy.tz) if message.respect_quiet_hours else now
-            )
-            if allowed > now:
-                deferred.append((message.id, allowed))
-            else:
-                ready.append(message)
-        if deferred:
-            async with sessions() as session, session.begin():
-                for message_id, allowed in deferred:
-                    await session.execute(
-                        update(Message)
-                        .where(Message.id == message_id)
-                        .values(
-                            status="queued",
-                            next_attempt_at=allowed,
-                            claimed_until=None,
-                            attempts=Message.attempts - 1,
-                        )
-                    )
-            result.deferred += len(deferred)
-        sent = await asyncio.gather(
-            *(
-                _send(channels.get(m.channel), outbound_of(m, _session_open(m, open_windows, now)))
-                for m in ready
-            )
+            .order_by(Message.next_attempt_at, Message.id)
+            .limit(limit)
         )
-        await _record(sessions, list(zip(ready, sent, strict=True)), policy, channels, now, result)
+        async with self._sessions() as session, session.begin():
+            rows = list(
+                await session.scalars(
+                    update(Message)
+                    .where(Message.id.in_(due))
+                    .values(
+                        status="sending",
+                        claimed_until=now + self._lease,
+                        claim_token=self.token,
+                        attempts=Message.attempts + 1,
+                    )
+                    .returning(Message),
+                    execution_options={"synchronize_session": False},
+                )
+            )
+            if not rows:
+                return []
+            points = {m.contact_point_id for m in rows if m.contact_point_id is not None}
+            open_windows = set(
+                await session.scalars(
+                    select(ContactPoint.id).where(
+                        ContactPoint.id.in_(points),
+                        ContactPoint.last_inbound_at > now - SESSION_WINDOW,
+                    )
+                )
+            )
+        rows.sort(key=lambda m: (m.next_attempt_at or now, m.id))
+        return [
+            _Claimed(
+                Claim(m.id, self.token, m.case_id, m.contact_point_id, m.channel, m.attempts),
+                outbound_of(m, _session_open(m, open_windows, now)),
+                m.respect_quiet_hours,
+            )
+            for m in rows
+        ]
+
+    def _heartbeat(self) -> _Heartbeat:
+        return _Heartbeat(self)
+
+    async def renew(self) -> int:
+        """Push the lease of every message this worker still holds."""
+        async with self._sessions() as session, session.begin():
+            done = await session.execute(
+                update(Message)
+                .where(Message.claim_token == self.token, Message.status == "sending")
+                .values(claimed_until=self._clock.now() + self._lease)
+            )
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+    # -- one message ---------------------------------------------------------------------
+
+    async def _handle(self, item: _Claimed, result: DispatchResult) -> None:
+        claim = item.claim
+        try:
+            if self._budget is not None:
+                wait = await self._budget.reserve(claim.channel)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            if item.respect_quiet_hours:
+                later = defer_until(
+                    self._clock.now(), self._policy.sending, self._policy.tz, WINDOW_MARGIN
+                )
+                if later is not None:
+                    await release(self._sessions, [claim], later)
+                    result.deferred += 1
+                    return
+            self._calling.add(claim.message_id)
+        except asyncio.CancelledError:
+            # Stopping before the provider saw it: due again at once, for another worker.
+            await asyncio.shield(release(self._sessions, [claim], None))
+            raise
+        try:
+            started = time.perf_counter()
+            outcome = await self._send(item.message)
+            await self._record(item, outcome, result)
+            if self._observer is not None:
+                self._observer.sent_in(claim.channel, time.perf_counter() - started)
+        finally:
+            self._calling.discard(claim.message_id)
+
+    async def _send(self, message: OutboundMessage) -> Outcome:
+        adapter = self._channels.get(message.channel)
+        if adapter is None:
+            return PermanentSendError(f"channel {message.channel} is not configured")
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                return await adapter.send(message)
+        except SendError as error:
+            return error
+        except TimeoutError:
+            return TransientSendError(f"no answer from the provider in {self._send_timeout:g} s")
+        except Exception as error:  # an adapter bug must not lose the message: retry it
+            return TransientSendError(f"{type(error).__name__}: {error}"[:300])
+
+    async def _record(self, item: _Claimed, outcome: Outcome, result: DispatchResult) -> None:
+        claim = item.claim
+        now = self._clock.now()
+        if isinstance(outcome, SendResult):
+            if await record_sent(self._sessions, claim, outcome.provider_id, now):
+                result.sent += 1
+                result.by_channel[claim.channel] = result.by_channel.get(claim.channel, 0) + 1
+                self._observe(claim.channel, "sent")
+            return
+        if isinstance(outcome, TransientSendError) and claim.attempts < MAX_ATTEMPTS:
+            retry_at = now + retry_delay(claim.attempts, outcome.retry_after)
+            if item.respect_quiet_hours:
+                retry_at = next_allowed(retry_at, self._policy.sending, self._policy.tz)
+            if await record_retry(self._sessions, claim, outcome, retry_at, now):
+                result.retried += 1
+                self._observe(claim.channel, "retried")
+            return
+        fell_back = await record_failed(self._sessions, claim, outcome, self._channels.keys(), now)
+        if fell_back is None:
+            return
+        result.failed += 1
+        result.fell_back += int(fell_back)
+        self._observe(claim.channel, "failed")
+
+    def _observe(self, channel: str, what: str) -> None:
+        if self._observer is not None:
+            self._observer.outcome(channel, what)
+
+
+class _Heartbeat:
+    """While open, renews the dispatcher's leases every third of a lease."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.create_task(self._beat())
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _beat(self) -> None:
+        period = self._dispatcher._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self._dispatcher.renew()
+            except Exception:
+                log.exception("could not renew the send leases; retrying")
+
+
+def _session_open(message: Message, open_windows: set[int], now: datetime) -> bool:
+    if message.contact_point_id is not None:
+        return message.contact_point_id in open_windows
+    # An answer to an address we could not tie to one tenant: it was written in reply to a
+    # message that just came in, so the window is open for a day from then.
+    return message.kind == "reply" and message.created_at > now - SESSION_WINDOW
+
+
+def _report(result: DispatchResult) -> None:
+    """Counts only: names, numbers and amounts stay out of the logs."""
+    if result.sent or result.failed or result.retried or result.deferred:
+        log.info(
+            "dispatch: %d sent %s, %d retried, %d failed, %d fell back, %d deferred",
+            result.sent,
+            result.by_channel,
+            result.retried,
+            result.failed,
+            result.fell_back,
+            result.deferred,
+        )

@@ -137,7 +137,7 @@ async def reply(request: web.Request) -> web.Response:
         )
     )
     # Answer the tenant now rather than at the next dispatch run.
-    await runtime.dispatch()
+    await runtime.send_soon()
     raise web.HTTPSeeOther(back)
 
 

@@ -38,7 +38,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
 
     @router.message(F.text)
     async def text(message: Message) -> None:
-        await runtime.receive(
+        await runtime.accept(
             InboundMessage(
                 channel="telegram",
                 address=str(message.chat.id),
@@ -52,7 +52,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
     async def button(query: CallbackQuery, callback_data: MenuChoice) -> None:
         await query.answer()  # stops the button's spinner on the tenant's phone
         chat = query.message.chat.id if query.message else query.from_user.id
-        await runtime.receive(
+        await runtime.accept(
             InboundMessage(
                 channel="telegram",
                 address=str(chat),

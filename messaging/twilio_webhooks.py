@@ -16,6 +16,7 @@ from bot.web import RUNTIME
 from handlers.receipts import Receipt, apply_receipt
 from messaging.channels.base import InboundMessage, PermanentSendError, SendError
 from messaging.channels.twilio import OPTED_OUT_CODE, OUTSIDE_WINDOW_CODES, UNREACHABLE_CODES
+from messaging.inbox import InboxBusy
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -36,7 +37,11 @@ VALIDATOR = web.AppKey("twilio_validator", RequestValidator)
 
 async def _verified_form(request: web.Request) -> dict[str, str]:
     runtime = request.app[RUNTIME]
-    form = {key: str(value) for key, value in (await request.post()).items()}
+    try:
+        form = {key: str(value) for key, value in (await request.post()).items()}
+    except (UnicodeDecodeError, LookupError, ValueError):
+        # A body in another charset than it declares: not from Twilio, and nothing to store.
+        raise web.HTTPBadRequest(text="the form could not be read") from None
     base = runtime.settings.public_base_url
     url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -60,16 +65,22 @@ async def _inbound(request: web.Request, channel: str) -> web.Response:
     # A quick-reply button sends its payload; plain text otherwise.
     text = form.get("ButtonPayload") or form.get("Body", "")
     extra = {"provider_handles_opt_out": "yes"} if form.get("OptOutType") else {}
-    await runtime.receive(
-        InboundMessage(
-            channel=channel,
-            address=_number(sender),
-            text=text,
-            provider_id=sid,
-            received_at=runtime.clock.now(),
-            extra=extra,
+    try:
+        # Stored, not yet understood: the workers answer it within seconds.
+        await runtime.accept(
+            InboundMessage(
+                channel=channel,
+                address=_number(sender),
+                text=text,
+                provider_id=sid,
+                received_at=runtime.clock.now(),
+                extra=extra,
+            )
         )
-    )
+    except InboxBusy:
+        raise web.HTTPServiceUnavailable(
+            text="busy, try again", headers={"Retry-After": "5"}
+        ) from None
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 

@@ -16,12 +16,15 @@ from sqlalchemy.ext.asyncio import (
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 5, **kwargs: Any
+) -> AsyncEngine:
     parsed = make_url(url)
+    # Statement parameters are tenants' names, numbers and messages: never in an error or log.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 10)
-        return create_async_engine(url, **kwargs)
+        kwargs.setdefault("pool_timeout", 10)
+        return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
     if parsed.database in (None, "", ":memory:"):
         # aiosqlite's :memory: is one private connection per pool slot: data would vanish.
         raise ValueError("use a SQLite file, not an in-memory database")

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -141,6 +142,8 @@ class Message(Base):
         Index("ix_messages_tenant_created", "tenant_id", "created_at"),
         # What was said to an address we could not tie to a tenant (answered once a day).
         Index("ix_messages_address", "channel", "address", "created_at"),
+        # The inbox: a tenant's messages not yet understood, in order per address.
+        Index("ix_messages_inbox", "direction", "status", "channel", "address", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,12 +165,15 @@ class Message(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    # out: queued → sending → sent → delivered | failed; in: received.
+    # out: queued → sending → sent → delivered | failed;
+    # in: pending (stored by the webhook) → received (understood and answered) | failed.
     status: Mapped[str] = mapped_column(String(16))
     provider_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
+    # Which worker holds the claim: its outcome is recorded only while it still does.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     fallback_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Quiet hours bind reminders and notices, not answers to a tenant who just wrote.
     respect_quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -176,6 +182,16 @@ class Message(Base):
     intent: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class SendBudget(Base):
+    """The next free send slot of a rate-limited sender, shared by every worker: a provider's
+    limit holds for all processes together. Seconds since the epoch (wall clock)."""
+
+    __tablename__ = "send_budgets"
+
+    sender: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float)
 
 
 class CaseEvent(Base):

@@ -15,7 +15,7 @@ from tests.factories import arrears_csv, row
 
 
 async def test_jobs_are_configured_to_run_late_rather_than_never(runtime: Runtime) -> None:
-    scheduler = build_scheduler(runtime)
+    scheduler = build_scheduler(runtime, dispatch=runtime.dispatch)
     scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}

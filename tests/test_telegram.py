@@ -16,7 +16,7 @@ from bot.clock import ManualClock
 from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web import build_app
+from bot.web import RUNTIME, build_app
 from messaging.channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.telegram import TelegramChannel, make_bot
@@ -129,7 +129,9 @@ async def post_update(
     client: TestClient[object, object], update: dict[str, object], secret: str | None = SECRET
 ) -> int:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-    return (await client.post("/webhooks/telegram", json=update, headers=headers)).status
+    status = (await client.post("/webhooks/telegram", json=update, headers=headers)).status
+    await client.server.app[RUNTIME].handle_inbox()  # as the workers would, within a second
+    return status
 
 
 async def invited(runtime: Runtime, clock: ManualClock) -> str:

@@ -437,7 +437,7 @@ async def case_action(request: web.Request) -> web.Response:
             else:
                 raise web.HTTPNotFound(text="no such action")
     if action == "reply":
-        await runtime.dispatch()  # the tenant gets it now, not at the next dispatch run
+        await runtime.send_soon()  # the tenant gets it now, not at the next dispatch run
     raise web.HTTPSeeOther(f"/cases/{case_id}?notice={action}")
 
 

@@ -77,7 +77,7 @@ class TwilioChannel:
         account_sid: str,
         auth_token: str,
         sender: str,
-        per_second: float,
+        per_second: float | None = None,
         status_callback: str | None = None,
         content_sids: dict[str, str] | None = None,
         api_base_url: str | None = None,
@@ -92,7 +92,9 @@ class TwilioChannel:
         self._status_callback = status_callback
         self._content_sids = content_sids or {}
         self._api_base_url = api_base_url
-        self._limiter = limiter or RateLimiter(per_second)
+        # The dispatcher paces sends for all workers together (messaging.send_budget); a
+        # limiter here paces this process alone, for callers outside the dispatcher.
+        self._limiter = limiter or (RateLimiter(per_second) if per_second else None)
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
 
@@ -135,7 +137,8 @@ class TwilioChannel:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         payload = self._payload(message)
-        await self._limiter.wait()
+        if self._limiter is not None:
+            await self._limiter.wait()
         try:
             created = await self._api().messages.create_async(**payload)
         except TwilioRestException as error:

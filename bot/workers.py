@@ -1,0 +1,50 @@
+"""The long-running parts of a process, started and stopped in order: the tick's scheduler,
+the dispatcher and the inbox worker. ``serve`` and ``worker`` both run them.
+
+Stopping (SIGTERM, Ctrl-C): no new tick; the inbox finishes the message in hand; the
+dispatcher stops claiming, gives back what a provider has not seen, and waits (up to
+``ARREARS_SHUTDOWN_GRACE_SECONDS``) for the sends in flight, recording each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.runtime import Runtime
+from bot.scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+class Workers:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._scheduler = build_scheduler(runtime)
+        self._inbox = runtime.inbox_worker()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        runtime = self._runtime
+        runtime.inbox.listeners.append(self._inbox.wake)
+        self._tasks = [
+            asyncio.create_task(runtime.dispatcher.run(), name="dispatcher"),
+            asyncio.create_task(self._inbox.run(), name="inbox"),
+        ]
+        for task in self._tasks:
+            task.add_done_callback(_log_crash)
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        grace = self._runtime.settings.shutdown_grace_seconds
+        await asyncio.gather(self._inbox.stop(), self._runtime.dispatcher.stop(grace))
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.info("workers stopped")
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
