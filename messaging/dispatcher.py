@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 # WhatsApp allows free text only this long after the tenant's last message.
 SESSION_WINDOW = timedelta(hours=24)
 # A send must still be inside the sending window this long after it starts.
-WINDOW_MARGIN = timedelta(seconds=5)
+WINDOW_MARGIN = timedelta(seconds=2)
 Outcome = SendResult | SendError
 
 

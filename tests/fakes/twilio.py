@@ -3,16 +3,20 @@ answers in Twilio's formats, including its error bodies."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from bot.clock import Clock, ManualClock
 from tests.fakes import serve_on_loopback
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -24,6 +28,8 @@ class Recorded:
     path: str
     auth: tuple[str, str]
     form: dict[str, str]
+    at: datetime | None = None  # the injected clock's time when the request arrived
+    wall: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -32,13 +38,31 @@ class FakeTwilio:
     requests: list[Recorded] = field(default_factory=list)
     # "to" address → (HTTP status, Twilio error code, message), answered instead of a message.
     failures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    # A slow provider: each request takes this long to answer (real seconds) …
+    delay: float = 0.0
+    # … and moves this (manual) clock on by `step` when it arrives.
+    clock: ManualClock | None = None
+    step: timedelta = timedelta(0)
+    # … or only reads this clock (one that runs by itself).
+    clock_source: Clock | None = None
+    in_progress: int = 0
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def messages(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")
         user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
         form = {key: str(value) for key, value in (await request.post()).items()}
-        self.requests.append(Recorded(request.path, (user, password), form))
+        at = self.clock_source.now() if self.clock_source is not None else None
+        if self.clock is not None:
+            at = self.clock.now()
+            self.clock.advance(self.step)
+        self.requests.append(Recorded(request.path, (user, password), form, at, time.monotonic()))
+        if self.delay:
+            self.in_progress += 1
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.in_progress -= 1
         if form.get("To") in self.failures:
             status, code, message = self.failures[form["To"]]
             return web.json_response(
