@@ -60,21 +60,26 @@ def _settings() -> Settings:
     return settings
 
 
-async def _wait_for_signal() -> None:
+def _stop_signal() -> asyncio.Event:
+    """Set on SIGINT or SIGTERM; installed before any work starts, so a stop always ends
+    the work gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
-async def _serve_app(application: web.Application, host: str, port: int) -> None:
+async def _serve_app(
+    application: web.Application, host: str, port: int, stop: asyncio.Event | None = None
+) -> None:
+    stop = stop or _stop_signal()
     runner = web.AppRunner(application)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     try:
-        await _wait_for_signal()
+        await stop.wait()
     finally:
         await runner.cleanup()
 
@@ -110,6 +115,7 @@ def serve() -> None:
     settings = _settings()
 
     async def main() -> None:
+        stop = _stop_signal()
         metrics = Metrics()
         runtime = await Runtime.start(settings, observer=metrics)
         workers = Workers(runtime)
@@ -134,7 +140,7 @@ def serve() -> None:
                 settings.host,
             )
         print(f"arrears-bot listening on http://{settings.host}:{settings.port}/")
-        await _serve_app(application, settings.host, settings.port)
+        await _serve_app(application, settings.host, settings.port, stop)
 
     asyncio.run(main())
 
@@ -150,6 +156,7 @@ def worker(
     settings = _settings()
 
     async def main() -> None:
+        stop = _stop_signal()
         metrics = Metrics()
         runtime = await Runtime.start(settings, observer=metrics)
         workers = Workers(runtime)
@@ -158,7 +165,7 @@ def worker(
         if metrics_port is not None:
             runner = await serve_metrics(runtime, metrics, settings.host, metrics_port)
         try:
-            await _wait_for_signal()
+            await stop.wait()
         finally:
             await workers.stop()
             if runner is not None:

@@ -34,6 +34,7 @@ class Workers:
         for task in self._tasks:
             task.add_done_callback(_log_crash)
         self._scheduler.start()
+        log.info("workers started")
 
     async def stop(self) -> None:
         if self._scheduler.running:

@@ -73,21 +73,20 @@ class Inbox:
 
     async def accept(self, inbound: InboundMessage) -> int | None:
         """Store one message (None: a replay) and tell the listeners; InboxBusy when it
-        could not be stored in time."""
+        could not be stored in time. A store cut off by the deadline may still have been
+        committed: the sender's retry then finds it (same provider id), so nothing is lost
+        and nothing is kept twice."""
         try:
             async with asyncio.timeout(self._max_wait):
-                await self._slots.acquire()
+                async with self._slots, self._sessions() as session, session.begin():
+                    message_id = await store(session, inbound, self._now())
         except TimeoutError:
+            log.warning("an inbound %s message waited too long to be stored", inbound.channel)
             raise InboxBusy("too many messages at once") from None
-        try:
-            async with self._sessions() as session, session.begin():
-                message_id = await store(session, inbound, self._now())
         except Exception as error:
             # Parameters are hidden from the engine's errors; only the kind is logged.
             log.error("could not store an inbound %s message: %s", inbound.channel, type(error))
             raise InboxBusy("the database did not take the message") from error
-        finally:
-            self._slots.release()
         if message_id is not None:
             for listener in self.listeners:
                 listener()

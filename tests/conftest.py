@@ -27,6 +27,8 @@ from bot.settings import Settings
 from messaging.channels.sandbox import SandboxChannel
 from storage.scratch import create_database, drop_database, local_postgres, migrated
 
+pytest_plugins = ["tests.twilio_fixtures"]
+
 REQUIRE_PG = os.environ.get("ARREARS_TEST_REQUIRE_POSTGRES") == "1"
 # Tuesday 1 December 2026, 10:00 in Amsterdam: an ordinary working morning.
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

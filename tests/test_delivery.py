@@ -8,29 +8,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from bot.clock import Clock, FastClock, ManualClock, SystemClock
 from bot.runtime import Runtime, build_channels
 from bot.settings import Settings
 from tests.db_helpers import messages
-from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.outbox_helpers import due_sms
+from tests.waiting import until
 
 SMS_FROM = "+3197010000001"
 # Tuesday 1 December 2026: the default window closes at 20:00 in Amsterdam (19:00 UTC).
 WINDOW_END = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
 NEXT_OPENING = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # Wednesday 09:00 in Amsterdam
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[FakeTwilio]:
-    async with fake_twilio() as fake:
-        yield fake
 
 
 async def start(database_url: str, twilio: FakeTwilio, clock: Clock, **overrides: Any) -> Runtime:
@@ -124,8 +116,7 @@ async def test_a_live_worker_keeps_its_claims_past_the_lease(
     try:
         addresses = await due_sms(first, 20, clock.now(), respect_quiet_hours=False)
         one = asyncio.create_task(first.dispatch())
-        while not twilio.requests:
-            await asyncio.sleep(0.01)
+        await until(lambda: twilio.requests)
         others = []
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline and not one.done():
@@ -171,8 +162,7 @@ async def test_a_stop_finishes_the_sends_in_flight_and_gives_back_the_rest(
         addresses = await due_sms(runtime, 12, clock.now(), respect_quiet_hours=False)
         twilio.delay = 0.5
         running = asyncio.create_task(runtime.dispatcher.run())
-        while twilio.in_progress < 4:
-            await asyncio.sleep(0.01)
+        await until(lambda: twilio.in_progress >= 4)
         await runtime.dispatcher.stop(grace=5)
         await running
         seen = received(twilio)

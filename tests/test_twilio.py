@@ -12,26 +12,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from bot.clock import ManualClock
-from bot.runtime import Runtime, build_channels
-from bot.settings import Settings
+from bot.runtime import Runtime
 from bot.web import RUNTIME, build_app
 from messaging.channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from messaging.channels.twilio import TwilioChannel
 from messaging.ratelimit import RateLimiter
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
-from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio, signature
-
-SMS_FROM = "+3197010000001"
-WA_FROM = "+3197010000002"
-ANNA = "+31612345678"
-PUBLIC = "https://huurbot.example.nl"
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[FakeTwilio]:
-    async with fake_twilio() as fake:
-        yield fake
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, signature
+from tests.twilio_fixtures import ANNA, PUBLIC, SMS_FROM, WA_FROM, inbound_form
 
 
 def adapter(fake: FakeTwilio, channel: str, **kwargs: object) -> TwilioChannel:
@@ -232,33 +221,6 @@ async def test_rate_limiter_spaces_sends() -> None:
 
 
 @pytest.fixture
-async def twilio_runtime(
-    database_url: str, clock: ManualClock, twilio: FakeTwilio
-) -> AsyncIterator[Runtime]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=database_url,
-        sandbox=False,
-        public_base_url=PUBLIC,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_sms_from=SMS_FROM,
-        twilio_whatsapp_from=WA_FROM,
-        twilio_api_base_url=twilio.url,
-        twilio_sms_per_second=1000,
-        twilio_whatsapp_per_second=1000,
-        whatsapp_content_sids={"reminder_friendly:nl": "HX" + "b" * 32},
-    )
-    runtime = await Runtime.start(
-        settings, clock=clock, channels=build_channels(settings), migrate=False
-    )
-    try:
-        yield runtime
-    finally:
-        await runtime.close()
-
-
-@pytest.fixture
 async def client(twilio_runtime: Runtime) -> AsyncIterator[TestClient[object, object]]:
     async with TestClient(TestServer(build_app(twilio_runtime), host="127.0.0.1")) as c:
         yield c
@@ -278,19 +240,6 @@ async def post_signed(
     response = await client.post(path, data=form, headers=headers)
     await client.server.app[RUNTIME].handle_inbox()
     return response.status
-
-
-def inbound_form(text: str, sid: str, sender: str = ANNA, **extra: str) -> dict[str, str]:
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": ACCOUNT_SID,
-        "From": sender,
-        "To": SMS_FROM,
-        "Body": text,
-        "NumMedia": "0",
-        **extra,
-    }
 
 
 async def test_not_on_whatsapp_is_delivered_by_sms_and_the_case_shows_both(
