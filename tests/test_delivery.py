@@ -146,8 +146,10 @@ async def test_the_rate_limit_holds_for_all_workers_together(
         # 20 sends at 10/s together: the first at once, the last ~1.9 s later (two
         # processes at 10/s each would finish in ~1 s).
         assert walls[-1] - walls[0] >= 1.7
+        # Slots are 0.1 s apart; arrivals jitter a little. Each worker alone at 10/s would
+        # put 10 sends into half a second.
         for i in range(len(walls) - 10):
-            assert walls[i + 10] - walls[i] >= 0.9, "more than 10 sends within a second"
+            assert walls[i + 10] - walls[i] >= 0.8, "far more than 10 sends within a second"
     finally:
         for worker in workers:
             await worker.close()
