@@ -253,7 +253,10 @@ class Runtime:
 
     async def handle_inbox(self) -> list[InboundResult]:
         """Handle every tenant's message waiting in the inbox, here and now."""
-        return await drain(self.sessions, self.conversation, _Following(self))
+        results = await drain(self.sessions, self.conversation, _Following(self))
+        for result in results:
+            self._handled(result)
+        return results
 
     async def receive(self, inbound: InboundMessage) -> InboundResult:
         """Store a tenant's message and handle it here and now (tests, the demo, the
@@ -263,6 +266,8 @@ class Runtime:
             return InboundResult(None, matched=False)
         address = (inbound.channel, inbound.address.replace("\x00", "")[:320])
         results = await drain(self.sessions, self.conversation, _Following(self), address)
+        for result in results:
+            self._handled(result)
         mine = [result for result in results if result.message_id == message_id]
         return mine[0] if mine else InboundResult(message_id, matched=False)
 
