@@ -3,22 +3,18 @@
     python -m bench.inbound [--rate 200] [--seconds 15] [--tenants 5000]
                             [--clients 32] [--closed-seconds 5]
 
-Needs PostgreSQL (ARREARS_BENCH_POSTGRES_URL or 127.0.0.1:5432); exits 1 without it. Seeds a
-scratch database with TENANTS tenants, then measures two targets in turn, each a process of
-its own on 127.0.0.1:
+Needs PostgreSQL (ARREARS_BENCH_POSTGRES_URL or 127.0.0.1:5432). Seeds a scratch database
+with TENANTS tenants, then measures, each a process of its own on 127.0.0.1, the anchor (a
+bare aiohttp handler that reads the form and answers empty TwiML) and `arrears-bot serve`
+with Twilio settings, whose answers go to a fake Twilio (``tests.fakes.twilio.FakeTwilio``).
 
-- the anchor: a bare aiohttp handler that reads the form and answers empty TwiML, the most
-  any Python webhook can do on this machine, measured in the same run;
-- the service: `arrears-bot serve` with Twilio settings, answering through a fake Twilio REST
-  API (a third process around ``tests.fakes.twilio.FakeTwilio``).
-
-Every request is a signed Twilio SMS webhook from a tenant's number with a new MessageSid.
-Open loop: request i leaves at t0 + i/RATE whether or not earlier ones were answered, and its
-latency counts from that moment, so a server that stalls shows it (latencies are those of the
-answered requests, whatever their status). Closed loop: CLIENTS clients send back to back for
-CLOSED_SECONDS. After the service's open loop the benchmark waits up to 120 s for the inbox
-workers to handle every stored message, then up to 60 s for the answers to reach the fake
-Twilio. The load generator shares the machine's cores with the servers and PostgreSQL.
+Every request is a signed SMS webhook from a tenant's number with a new MessageSid. Open
+loop: request i leaves at t0 + i/RATE, answered or not, and its latency counts from then, so
+a stalling server shows. Closed loop: CLIENTS clients send back to back for CLOSED_SECONDS.
+Latencies are those of all answered requests, whatever their status. After the service's
+open loop it waits up to 120 s for the inbox workers to handle what was stored, then up to
+60 s for the answers to reach the fake Twilio. The load generator shares the machine's cores
+with the servers and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -35,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -58,10 +54,13 @@ SMS_FROM = "+3197010000000"
 BODIES = ("hulp", "ik kan 50 euro per maand", "1")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 SERVE = ["-c", "from bot.cli import main; main()", "serve"]
+SERVICE_ENV = "SANDBOX=false TWILIO_SMS_PER_SECOND=2000 LOG_LEVEL=WARNING TICK_SECONDS=3600"
+HELPERS = ("--anchor", "--fake-twilio")
+Request = tuple[str, bytes, dict[str, str]]  # MessageSid, form body, headers
 
 
 def helper(role: str, port: int) -> None:
-    """The anchor (``--anchor PORT``) or the fake Twilio (``--fake-twilio PORT``)."""
+    """``--anchor PORT``: the bare handler; ``--fake-twilio PORT``: Twilio's Messages API."""
     from tests.fakes.twilio import FakeTwilio
 
     fake = FakeTwilio()
@@ -70,8 +69,8 @@ def helper(role: str, port: int) -> None:
         await request.post()
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
-    async def count(_: web.Request) -> web.Response:
-        return web.json_response(len(fake.requests))  # the fake's requests so far
+    async def count(_: web.Request) -> web.Response:  # also the health check
+        return web.json_response(len(fake.requests))
 
     app = web.Application()
     app.router.add_get("/healthz", count)
@@ -82,35 +81,16 @@ def helper(role: str, port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def helper_args(role: str, port: int) -> list[str]:
-    return ["-m", "bench.inbound", role, str(port)]
-
-
-class Webhooks:
-    """Signed SMS webhooks from the tenants' numbers in turn, each with a new MessageSid."""
-
-    def __init__(self, url: str, senders: list[str]) -> None:
-        self.url = url
-        self._validator = RequestValidator(AUTH_TOKEN)
-        self._senders = itertools.cycle(senders)
-        self._bodies = itertools.cycle(BODIES)
-
-    def next(self) -> tuple[str, bytes, dict[str, str]]:
+def webhooks(url: str, senders: list[str]) -> Iterator[Request]:
+    """Signed SMS webhooks to ``url`` from the tenants' numbers in turn, each a new sid."""
+    validator = RequestValidator(AUTH_TOKEN)
+    fixed = {"AccountSid": ACCOUNT_SID, "To": SMS_FROM, "NumMedia": "0"}
+    for sender, body in zip(itertools.cycle(senders), itertools.cycle(BODIES), strict=False):
         sid = f"SM{secrets.token_hex(16)}"
-        form = {
-            "MessageSid": sid,
-            "AccountSid": ACCOUNT_SID,
-            "From": next(self._senders),
-            "To": SMS_FROM,
-            "Body": next(self._bodies),
-            "NumMedia": "0",
-        }
-        signature = str(self._validator.compute_signature(self.url, form))
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": signature,
-        }
-        return sid, urlencode(form).encode(), headers
+        form = {**fixed, "MessageSid": sid, "From": sender, "Body": body}
+        signature = str(validator.compute_signature(url, form))
+        kind = "application/x-www-form-urlencoded"
+        yield sid, urlencode(form).encode(), {"Content-Type": kind, "X-Twilio-Signature": signature}
 
 
 @dataclass
@@ -127,10 +107,6 @@ class Result:
         at = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
         return 1000 * ordered[at] if ordered else math.nan
 
-    @property
-    def per_second(self) -> float:
-        return sum(self.statuses.values()) / self.elapsed
-
     def row(self, name: str) -> str:
         ok, busy = self.statuses[200], self.statuses[503]
         other = sum(self.statuses.values()) - ok - busy
@@ -139,38 +115,22 @@ class Result:
             f"{ok / self.elapsed:>8.0f}{self.ms(0.5):>8.1f}{self.ms(0.99):>8.1f}{self.ms(1):>9.1f}"
         )
 
-    def brief(self, name: str) -> str:
-        other = {status: n for status, n in sorted(self.statuses.items()) if status != 200}
-        extra = (f", non-200 {other}" if other else "") + (
-            f", {self.errors} errors" if self.errors else ""
-        )
-        return (
-            f"{name} {self.per_second:.0f} req/s "
-            f"(p50 {self.ms(0.5):.1f} ms, p99 {self.ms(0.99):.1f} ms{extra})"
-        )
 
-
-async def post(
-    session: aiohttp.ClientSession,
-    url: str,
-    request: tuple[str, bytes, dict[str, str]],
-    result: Result,
-    start: float,
-) -> None:
+async def post(http: aiohttp.ClientSession, url: str, req: Request, into: Result, t: float) -> None:
     try:
-        async with session.post(url, data=request[1], headers=request[2]) as response:
+        async with http.post(url, data=req[1], headers=req[2]) as response:
             await response.read()
     except (aiohttp.ClientError, TimeoutError):
-        result.errors += 1
+        into.errors += 1
         return
-    result.statuses[response.status] += 1
-    result.latencies.append(time.perf_counter() - start)
+    into.statuses[response.status] += 1
+    into.latencies.append(time.perf_counter() - t)
 
 
 async def open_loop(
-    session: aiohttp.ClientSession, hooks: Webhooks, rate: float, secs: float
+    http: aiohttp.ClientSession, url: str, hooks: Iterator[Request], rate: float, secs: float
 ) -> Result:
-    requests = [hooks.next() for _ in range(round(rate * secs))]
+    requests = list(itertools.islice(hooks, round(rate * secs)))
     result = Result(sent=len(requests), sids=[sid for sid, _, _ in requests])
     tasks = []
     t0 = time.perf_counter() + 0.05
@@ -178,14 +138,14 @@ async def open_loop(
         due = t0 + i / rate
         if (delay := due - time.perf_counter()) > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(post(session, hooks.url, request, result, due)))
+        tasks.append(asyncio.create_task(post(http, url, request, result, due)))
     await asyncio.gather(*tasks)
     result.elapsed = time.perf_counter() - t0
     return result
 
 
 async def closed_loop(
-    session: aiohttp.ClientSession, hooks: Webhooks, clients: int, secs: float
+    http: aiohttp.ClientSession, url: str, hooks: Iterator[Request], clients: int, secs: float
 ) -> Result:
     result = Result()
     started = time.perf_counter()
@@ -193,7 +153,7 @@ async def closed_loop(
     async def client() -> None:
         while time.perf_counter() < started + secs:
             result.sent += 1
-            await post(session, hooks.url, hooks.next(), result, time.perf_counter())
+            await post(http, url, next(hooks), result, time.perf_counter())
 
     await asyncio.gather(*(client() for _ in range(clients)))
     result.elapsed = time.perf_counter() - started
@@ -201,7 +161,7 @@ async def closed_loop(
 
 
 async def poll(done: Callable[[], Awaitable[bool]], seconds: float) -> bool:
-    """Call ``done`` every 0.1 s until it says yes (True) or ``seconds`` are over (False)."""
+    """Ask ``done`` every 0.1 s until it says yes (True) or ``seconds`` are over (False)."""
     deadline = time.perf_counter() + seconds
     while not await done():
         if time.perf_counter() > deadline:
@@ -220,58 +180,45 @@ def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def tail(log: Path, lines: int = 20) -> str:
+    text = log.read_text(errors="replace").splitlines()
+    return f"--- {log.stem} stderr, {len(text)} lines:\n" + "\n".join(text[-lines:])
 
 
-@dataclass
-class Server:
-    """A subprocess on 127.0.0.1, its stderr kept in a file."""
+async def start(
+    args: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """Start a server process (stderr to ``log``); return it once GET /healthz answers 200."""
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=sink
+        )
 
-    name: str
-    base: str
-    process: asyncio.subprocess.Process
-    stderr: Path
-
-    @classmethod
-    async def start(
-        cls, name: str, args: list[str], port: int, folder: Path, env: dict[str, str] | None = None
-    ) -> Server:
-        stderr = folder / f"{name.replace(' ', '-')}.stderr"
-        with stderr.open("wb") as sink:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, *args, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
-                stderr=sink,
-            )  # fmt: skip
-        server = cls(name, f"http://127.0.0.1:{port}", process, stderr)
-
-        async def up() -> bool:
-            if process.returncode is not None:
-                sys.exit(f"{name} exited with {process.returncode}:\n{server.tail()}")
-            try:
-                async with session.get(f"{server.base}/healthz") as response:
-                    return response.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        async with aiohttp.ClientSession() as session:
-            if not await poll(up, 60):
-                await server.stop()
-                sys.exit(f"{name} did not come up in 60 s:\n{server.tail()}")
-        return server
-
-    async def stop(self) -> None:
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
+    async def up() -> bool:
+        if process.returncode is not None:
+            sys.exit(f"{log.stem} exited with {process.returncode}\n{tail(log)}")
         try:
-            await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
 
-    def tail(self, lines: int = 20) -> str:
-        text = self.stderr.read_text(errors="replace").splitlines()
-        return f"--- {self.name} stderr, {len(text)} lines:\n" + "\n".join(text[-lines:])
+    async with aiohttp.ClientSession() as http:
+        if not await poll(up, 60):
+            await stop(process)
+            sys.exit(f"{log.stem} did not come up in 60 s\n{tail(log)}")
+    return process
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), 30)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 async def seed(url: str, tenants: int) -> list[str]:
@@ -292,126 +239,119 @@ async def seed(url: str, tenants: int) -> list[str]:
 
 def service_env(url: str, port: int, twilio: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARREARS_")}
-    settings = {
-        "DATABASE_URL": url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "SANDBOX": "false",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "SECRET_KEY": secrets.token_hex(32),
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_SMS_FROM": SMS_FROM,
-        "TWILIO_API_BASE_URL": twilio,
-        "TWILIO_SMS_PER_SECOND": "2000",
-        "LOG_LEVEL": "WARNING",
-        "TICK_SECONDS": "3600",
-    }
+    settings = dict(item.split("=") for item in SERVICE_ENV.split())
+    settings |= dict(
+        DATABASE_URL=url,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        SECRET_KEY=secrets.token_hex(32),
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_SMS_FROM=SMS_FROM,
+        TWILIO_API_BASE_URL=twilio,
+    )
     return env | {f"ARREARS_{key}": value for key, value in settings.items()}
 
 
 async def aftermath(url: str, twilio: str, sids: list[str], ended: float) -> str:
     """Wait for the inbox to drain and the answers to go out; say what happened."""
     conn = await asyncpg.connect(dsn(url))
-    pending = out = -1
-    async with aiohttp.ClientSession() as session:
+    count = "SELECT count(*) FROM messages WHERE direction = $1 AND status LIKE $2"
+    seen = {"pending": 0, "queued": 0, "twilio": 0}
 
-        async def inbox_empty() -> bool:
-            nonlocal pending
-            pending = await conn.fetchval(
-                "SELECT count(*) FROM messages WHERE direction = 'in' AND status = 'pending'"
-            )
-            return pending == 0
+    async def drained() -> bool:
+        seen["pending"] = await conn.fetchval(count, "in", "pending")
+        return seen["pending"] == 0
 
-        async def all_sent() -> bool:
-            nonlocal out
-            out = await conn.fetchval("SELECT count(*) FROM messages WHERE direction = 'out'")
-            async with session.get(f"{twilio}/healthz") as response:
-                return int(await response.json()) >= out
+    async def sent() -> bool:
+        seen["queued"] = await conn.fetchval(count, "out", "%")
+        async with http.get(f"{twilio}/healthz") as response:
+            seen["twilio"] = int(await response.json())
+        return seen["twilio"] >= seen["queued"]
 
-        try:
-            drained = await poll(inbox_empty, 120)
-            drained_after = time.perf_counter() - ended
-            await poll(all_sent, 60)
-            sql = "SELECT status, count(*) FROM messages WHERE direction = $1 {} GROUP BY status"
-            stored = dict(
-                list(await conn.fetch(sql.format("AND provider_id = ANY($2)"), "in", sids))
-            )
-            answers = dict(list(await conn.fetch(sql.format(""), "out")))
-            async with session.get(f"{twilio}/healthz") as response:
-                at_twilio = int(await response.json())
-        finally:
-            await conn.close()
-    inbox = (
-        f"inbox drained {drained_after:.1f} s after the load"
-        if drained
-        else f"inbox NOT drained {drained_after:.0f} s after the load: {pending} pending"
-    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            empty = await poll(drained, 120)
+            drain_time = time.perf_counter() - ended
+            await poll(sent, 60)
+        sql = "SELECT status, count(*) FROM messages WHERE direction = $1 {} GROUP BY status"
+        stored = dict(list(await conn.fetch(sql.format("AND provider_id = ANY($2)"), "in", sids)))
+        answers = dict(list(await conn.fetch(sql.format(""), "out")))
+    finally:
+        await conn.close()
+    inbox = f"inbox drained {drain_time:.1f} s after the load"
+    if not empty:
+        inbox = f"inbox NOT drained {drain_time:.0f} s after the load: {seen['pending']} pending"
     return (
         f"stored {sum(stored.values())}/{len(sids)}, handled {stored.get('received', 0)}, "
-        f"failed {stored.get('failed', 0)}, {inbox}; answers queued {out} {answers}, "
-        f"at the fake Twilio {at_twilio} ({time.perf_counter() - ended:.1f} s after the load)"
+        f"failed {stored.get('failed', 0)}, {inbox}; answers queued {seen['queued']} {answers}, "
+        f"at the fake Twilio {seen['twilio']} ({time.perf_counter() - ended:.1f} s after the load)"
     )
 
 
 async def run(args: argparse.Namespace) -> None:
-    timeout = aiohttp.ClientTimeout(total=60)
+    connector, timeout = aiohttp.TCPConnector(limit=1000), aiohttp.ClientTimeout(total=60)
+    rate, secs, clients, closed = args.rate, args.seconds, args.clients, args.closed_seconds
+    results: dict[str, Result] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        logs = [Path(tmp) / f"{name}.log" for name in ("bare-aiohttp", "fake-twilio", "serve")]
         async with (
             scratch_database("postgresql") as url,
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000), timeout=timeout) as s,
+            aiohttp.ClientSession(connector=connector, timeout=timeout) as http,
         ):
-            note(f"seeding {args.tenants} tenants …")
+            print(f"seeding {args.tenants} tenants …", file=sys.stderr)
             senders = await seed(url, args.tenants)
             port = free_port()
-            anchor_args = helper_args("--anchor", port)
-            anchor = await Server.start("bare aiohttp", anchor_args, port, folder)
+            process = await start(["-m", "bench.inbound", HELPERS[0], str(port)], port, logs[0])
             try:
-                hooks = Webhooks(f"{anchor.base}{PATH}", senders)
-                note("bare aiohttp: open loop, closed loop …")
-                anchor_open = await open_loop(s, hooks, args.rate, args.seconds)
-                anchor_closed = await closed_loop(s, hooks, args.clients, args.closed_seconds)
+                print("bare aiohttp: open loop, closed loop …", file=sys.stderr)
+                hooks = webhooks(target := f"http://127.0.0.1:{port}{PATH}", senders)
+                results["anchor"] = await open_loop(http, target, hooks, rate, secs)
+                results["anchor closed"] = await closed_loop(http, target, hooks, clients, closed)
             finally:
-                await anchor.stop()
+                await stop(process)
             port, twilio_port = free_port(), free_port()
-            fake_args = helper_args("--fake-twilio", twilio_port)
-            fake = await Server.start("fake twilio", fake_args, twilio_port, folder)
-            env = service_env(url, port, fake.base)
-            service = await Server.start("arrears-bot serve", SERVE, port, folder, env)
+            twilio = f"http://127.0.0.1:{twilio_port}"
+            fake = await start(
+                ["-m", "bench.inbound", HELPERS[1], str(twilio_port)], twilio_port, logs[1]
+            )
             try:
-                hooks = Webhooks(f"{service.base}{PATH}", senders)
-                note("arrears-bot serve: open loop, then waiting for the inbox …")
-                service_open = await open_loop(s, hooks, args.rate, args.seconds)
-                after = await aftermath(url, fake.base, service_open.sids, time.perf_counter())
-                note("arrears-bot serve: closed loop …")
-                service_closed = await closed_loop(s, hooks, args.clients, args.closed_seconds)
+                service = await start(SERVE, port, logs[2], service_env(url, port, twilio))
+                try:
+                    print("arrears-bot serve: open loop, inbox, closed loop …", file=sys.stderr)
+                    hooks = webhooks(target := f"http://127.0.0.1:{port}{PATH}", senders)
+                    results["serve"] = await open_loop(http, target, hooks, rate, secs)
+                    sids, ended = results["serve"].sids, time.perf_counter()
+                    after = await aftermath(url, twilio, sids, ended)
+                    results["serve closed"] = await closed_loop(
+                        http, target, hooks, clients, closed
+                    )
+                finally:
+                    await stop(service)
             finally:
-                await service.stop()
-                await fake.stop()
-        print(
-            f"inbound webhooks, PostgreSQL, {args.tenants} tenants, "
-            f"open loop {args.rate:g} req/s for {args.seconds:g} s"
-        )
-        print(
+                await stop(fake)
+        header = (
             f"{'':<18}{'sent':>7}{'200':>7}{'503':>6}{'other':>7}{'errors':>7}"
             f"{'200/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>9}"
         )
-        print(anchor_open.row("bare aiohttp"))
-        print(service_open.row("arrears-bot serve"))
-        ratio = 100 * service_closed.per_second / anchor_closed.per_second
+        bare, ours = results["anchor closed"], results["serve closed"]
+        ratio = 100 * (ours.statuses[200] / ours.elapsed) / (bare.statuses[200] / bare.elapsed)
         print(
-            f"closed loop, {args.clients} clients, {args.closed_seconds:g} s: "
-            f"{anchor_closed.brief('bare aiohttp')}; {service_closed.brief('arrears-bot')}; "
-            f"ratio {ratio:.0f} %"
+            f"inbound webhooks, PostgreSQL, {args.tenants} tenants, open loop {rate:g} req/s "
+            f"for {secs:g} s\n{header}\n{results['anchor'].row('bare aiohttp')}\n"
+            f"{results['serve'].row('arrears-bot serve')}\nclosed loop, {clients} clients, "
+            f"{closed:g} s\n{header}\n{bare.row('bare aiohttp')}\n{ours.row('arrears-bot serve')}"
+            f"\nclosed loop 200/s, arrears-bot serve / bare aiohttp: {ratio:.1f} %\n{after}"
         )
-        print(after)
-        for server in (anchor, fake, service):
-            if server.stderr.stat().st_size:
-                print(server.tail())
+        for log in logs:
+            if log.stat().st_size:
+                print(tail(log))
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] in HELPERS:
+        return helper(sys.argv[1], int(sys.argv[2]))
     parser = argparse.ArgumentParser(
         prog="python -m bench.inbound",
         description=__doc__,
@@ -422,15 +362,8 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=32, help="closed loop, clients")
     parser.add_argument("--closed-seconds", type=float, default=5.0, help="closed loop, duration")
-    parser.add_argument("--anchor", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--fake-twilio", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.anchor is not None:
-        return helper("--anchor", args.anchor)
-    if args.fake_twilio is not None:
-        return helper("--fake-twilio", args.fake_twilio)
-    admin = postgres_url()
-    if admin is None:
+    if (admin := postgres_url()) is None:
         sys.exit("PostgreSQL is not reachable on 127.0.0.1:5432; set ARREARS_BENCH_POSTGRES_URL")
 
     async def check() -> None:

@@ -127,6 +127,7 @@ class Dispatcher:
         self.token = secrets.token_hex(16)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._calling: set[int] = set()  # handed to the provider: let these finish
+        self._finished = 0  # sends completed so far
         self._wake = asyncio.Event()
         self._stopping = False
         self.running = False
@@ -142,8 +143,11 @@ class Dispatcher:
         result = DispatchResult()
         async with self._heartbeat():
             while True:
+                finished = self._finished
                 claimed = [] if self._stopping else await self._fill(result)
-                if not claimed and not self._tasks:
+                # A send that finished while we claimed may have queued a fallback that the
+                # claim did not see yet: look once more before calling it done.
+                if not claimed and not self._tasks and finished == self._finished:
                     return result
                 await asyncio.wait(list(self._tasks.values()), return_when="FIRST_COMPLETED")
 
@@ -213,6 +217,7 @@ class Dispatcher:
     def _forget(self, message_id: int) -> Callable[[asyncio.Task[None]], None]:
         def done(_: asyncio.Task[None]) -> None:
             self._tasks.pop(message_id, None)
+            self._finished += 1
 
         return done
 
