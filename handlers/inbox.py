@@ -15,10 +15,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.policy import Policy
@@ -41,49 +39,61 @@ class Conversation:
     payment_iban: str | None
 
 
-def _claimable(now: datetime, address: tuple[str, str] | None) -> Any:
-    earlier = aliased(Message)
-    statement = (
-        select(Message)
-        .where(
-            Message.direction == "in",
-            Message.status == PENDING,
-            Message.next_attempt_at <= now,
-            ~exists().where(
-                and_(
-                    earlier.direction == "in",
-                    earlier.status == PENDING,
-                    earlier.channel == Message.channel,
-                    earlier.address == Message.address,
-                    earlier.id < Message.id,
-                )
-            ),
-        )
-        .order_by(Message.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Message)
-    )
+# How many addresses' oldest messages one look at the inbox returns.
+HEADS = 100
+
+
+async def heads(
+    sessions: SessionMaker, now: datetime, address: tuple[str, str] | None = None
+) -> list[int]:
+    """The oldest pending message of each address (its head), oldest first, if due.
+
+    One cheap scan of what is pending, without locks, then each head is locked on its own
+    (``process_one``). A head stays its address's oldest pending message until it is
+    handled, so a later message can never be taken before an earlier one. The scan is a
+    plain aggregate rather than a join: its cost does not explode when the planner's
+    statistics have not seen a sudden burst of pending messages yet.
+    """
+    pending = (Message.direction == "in") & (Message.status == PENDING)
     if address is not None:
-        statement = statement.where(Message.channel == address[0], Message.address == address[1])
-    return statement
+        pending &= (Message.channel == address[0]) & (Message.address == address[1])
+    first = func.min(Message.id)
+    async with sessions() as session:
+        rows = await session.execute(
+            select(first, func.min(Message.next_attempt_at))
+            .where(pending)
+            .group_by(Message.channel, Message.address)
+            .order_by(first)
+            .limit(HEADS)
+        )
+        # The head's own moment decides; min() over the address is at most that.
+        return [message_id for message_id, due in rows if due is not None and due <= now]
 
 
 async def process_one(
     sessions: SessionMaker,
     conversation: Conversation,
     clock: Clock,
-    address: tuple[str, str] | None = None,
+    message_id: int,
 ) -> InboundResult | None:
-    """Claim and handle the next message (of ``address``, if given); None when there is
-    nothing to take."""
-    claimed_id: int | None = None
+    """Lock and handle this pending message; None when another worker holds it, it was
+    handled meanwhile, or it is not due."""
+    claimed = False
     try:
         async with sessions() as session, session.begin():
             now = clock.now()
-            message = await session.scalar(_claimable(now, address))
+            message = await session.scalar(
+                select(Message)
+                .where(
+                    Message.id == message_id,
+                    Message.status == PENDING,
+                    Message.next_attempt_at <= now,
+                )
+                .with_for_update(skip_locked=True)
+            )
             if message is None:
                 return None
-            claimed_id = message.id
+            claimed = True
             result = await understand(
                 session,
                 message,
@@ -96,10 +106,10 @@ async def process_one(
             message.last_error = None
             return result
     except Exception as error:
-        if claimed_id is None:
+        if not claimed:
             raise
-        await _postpone(sessions, claimed_id, clock.now(), error)
-        return InboundResult(claimed_id, matched=False)
+        await _postpone(sessions, message_id, clock.now(), error)
+        return InboundResult(message_id, matched=False)
 
 
 async def _postpone(
@@ -125,11 +135,31 @@ async def drain(
     conversation: Conversation,
     clock: Clock,
     address: tuple[str, str] | None = None,
+    *,
+    share: tuple[int, int] = (0, 1),
+    each: Callable[[InboundResult], None] | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> list[InboundResult]:
-    """Handle everything pending now (of one address, if given)."""
-    results = []
-    while (result := await process_one(sessions, conversation, clock, address)) is not None:
-        results.append(result)
+    """Handle everything pending and due now (of one address, if given). ``share``: this
+    claimer's part (i of n) of the heads, so a process's claimers do not all try the same
+    message first; ``each`` is told of every message handled; ``stopping`` ends the
+    round after the message in hand."""
+    results: list[InboundResult] = []
+    index, of = share
+    while not stopping():
+        found = await heads(sessions, clock.now(), address)
+        took = 0
+        for message_id in found[index::of] or found:
+            if stopping():
+                break
+            result = await process_one(sessions, conversation, clock, message_id)
+            if result is not None:
+                took += 1
+                results.append(result)
+                if each is not None:
+                    each(result)
+        if not took:
+            break
     return results
 
 
@@ -160,7 +190,9 @@ class InboxWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        self._tasks = [asyncio.create_task(self._claimer()) for _ in range(self._concurrency)]
+        self._tasks = [
+            asyncio.create_task(self._claimer(index)) for index in range(self._concurrency)
+        ]
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def stop(self) -> None:
@@ -170,17 +202,22 @@ class InboxWorker:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _claimer(self) -> None:
+    async def _claimer(self, index: int) -> None:
         while not self._stopping:
             try:
-                result = await process_one(self._sessions, self._conversation, self._clock)
+                handled = await drain(
+                    self._sessions,
+                    self._conversation,
+                    self._clock,
+                    share=(index, self._concurrency),
+                    each=self._handled,
+                    stopping=lambda: self._stopping,
+                )
             except Exception:
                 log.exception("the inbox could not be read; trying again")
-                result = None
+                handled = []
                 await asyncio.sleep(self._poll)
-            if result is not None:
-                if self._handled is not None:
-                    self._handled(result)
+            if handled:
                 continue
             self._wake.clear()
             try:

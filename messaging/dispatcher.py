@@ -144,11 +144,14 @@ class Dispatcher:
         async with self._heartbeat():
             while True:
                 finished = self._finished
-                claimed = [] if self._stopping else await self._fill(result)
+                if not self._stopping:
+                    await self._fill(result)
                 # A send that finished while we claimed may have queued a fallback that the
                 # claim did not see yet: look once more before calling it done.
-                if not claimed and not self._tasks and finished == self._finished:
-                    return result
+                if not self._tasks:
+                    if finished == self._finished:
+                        return result
+                    continue
                 await asyncio.wait(list(self._tasks.values()), return_when="FIRST_COMPLETED")
 
     async def run(self) -> None:
