@@ -137,13 +137,8 @@ class Runtime:
             poll_seconds=settings.dispatch_seconds,
             observer=self.observer,
         )
-        # Webhook stores leave room in the pool for the workers of this process.
-        slots = max(
-            2, settings.db_pool_size + settings.db_max_overflow - settings.inbox_concurrency - 2
-        )
-        self.inbox = Inbox(
-            self.sessions, following.now, slots=slots, max_wait=settings.webhook_max_wait_seconds
-        )
+        # Webhooks store through one writer (group commits): one connection however many.
+        self.inbox = Inbox(self.engine, following.now, max_wait=settings.webhook_max_wait_seconds)
 
     def inbox_worker(self) -> InboxWorker:
         return InboxWorker(
@@ -153,6 +148,7 @@ class Runtime:
             concurrency=self.settings.inbox_concurrency,
             poll_seconds=self.settings.inbox_seconds,
             handled=self._handled,
+            intake_busy=self.inbox.busy,
         )
 
     def _handled(self, result: InboundResult) -> None:

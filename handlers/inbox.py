@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,11 +140,13 @@ async def drain(
     share: tuple[int, int] = (0, 1),
     each: Callable[[InboundResult], None] | None = None,
     stopping: Callable[[], bool] = lambda: False,
+    pause: Callable[[float], Awaitable[None]] | None = None,
 ) -> list[InboundResult]:
     """Handle everything pending and due now (of one address, if given). ``share``: this
     claimer's part (i of n) of the heads, so a process's claimers do not all try the same
     message first; ``each`` is told of every message handled; ``stopping`` ends the
-    round after the message in hand."""
+    round after the message in hand; ``pause`` is awaited after each message with the
+    seconds it took."""
     results: list[InboundResult] = []
     index, of = share
     while not stopping():
@@ -152,7 +155,10 @@ async def drain(
         for message_id in found[index::of] or found:
             if stopping():
                 break
+            started = time.perf_counter()
             result = await process_one(sessions, conversation, clock, message_id)
+            if pause is not None:
+                await pause(time.perf_counter() - started)
             if result is not None:
                 took += 1
                 results.append(result)
@@ -175,6 +181,7 @@ class InboxWorker:
         concurrency: int = 2,
         poll_seconds: float = 1.0,
         handled: Callable[[InboundResult], None] | None = None,
+        intake_busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._sessions = sessions
         self._conversation = conversation
@@ -182,6 +189,7 @@ class InboxWorker:
         self._concurrency = max(1, concurrency)
         self._poll = poll_seconds
         self._handled = handled
+        self._intake_busy = intake_busy
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -202,6 +210,13 @@ class InboxWorker:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def _yield(self, took: float) -> None:
+        """While webhooks are coming in to this process, its claimers together take at
+        most half of its time: storing (and acknowledging) what tenants send comes first,
+        understanding it may lag a little. Another worker process reads the inbox too."""
+        if self._intake_busy():
+            await asyncio.sleep(took * (2 * self._concurrency - 1))
+
     async def _claimer(self, index: int) -> None:
         while not self._stopping:
             try:
@@ -212,6 +227,7 @@ class InboxWorker:
                     share=(index, self._concurrency),
                     each=self._handled,
                     stopping=lambda: self._stopping,
+                    pause=self._yield,
                 )
             except Exception:
                 log.exception("the inbox could not be read; trying again")

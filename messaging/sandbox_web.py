@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.web import RUNTIME, render_page
 from messaging.channels.base import InboundMessage
+from messaging.inbox import InboxBusy
 from storage.models import Case, ContactPoint, Message, Tenant
 
 
@@ -127,15 +128,18 @@ async def reply(request: web.Request) -> web.Response:
             channel, address = point.channel, point.address
     if not text or not channel or not address:
         raise web.HTTPBadRequest(text="a reply needs a channel, an address and some text")
-    await runtime.receive(
-        InboundMessage(
-            channel=channel,
-            address=address,
-            text=text,
-            provider_id=f"sbx-in-{uuid.uuid4().hex}",
-            received_at=runtime.clock.now(),
+    try:
+        await runtime.receive(
+            InboundMessage(
+                channel=channel,
+                address=address,
+                text=text,
+                provider_id=f"sbx-in-{uuid.uuid4().hex}",
+                received_at=runtime.clock.now(),
+            )
         )
-    )
+    except InboxBusy:
+        raise web.HTTPServiceUnavailable(text="busy, try again in a moment") from None
     # Answer the tenant now rather than at the next dispatch run.
     await runtime.send_soon()
     raise web.HTTPSeeOther(back)

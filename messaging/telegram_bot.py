@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from handlers.linking import link_chat
 from messaging.channels.base import InboundMessage
 from messaging.channels.telegram import MenuChoice
+from messaging.inbox import InboxBusy
 
 WEBHOOK_PATH = "/webhooks/telegram"
 
@@ -36,9 +37,18 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
             now=runtime.clock.now(),
         )
 
+    async def accept(inbound: InboundMessage) -> None:
+        try:
+            await runtime.accept(inbound)
+        except InboxBusy:
+            # Telegram delivers the update again later; nothing was kept.
+            raise web.HTTPServiceUnavailable(
+                text="busy, try again", headers={"Retry-After": "5"}
+            ) from None
+
     @router.message(F.text)
     async def text(message: Message) -> None:
-        await runtime.accept(
+        await accept(
             InboundMessage(
                 channel="telegram",
                 address=str(message.chat.id),
@@ -52,7 +62,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
     async def button(query: CallbackQuery, callback_data: MenuChoice) -> None:
         await query.answer()  # stops the button's spinner on the tenant's phone
         chat = query.message.chat.id if query.message else query.from_user.id
-        await runtime.accept(
+        await accept(
             InboundMessage(
                 channel="telegram",
                 address=str(chat),

@@ -6,12 +6,15 @@ from typing import Any
 
 from sqlalchemy import Select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
-def insert_ignoring_conflicts(session: AsyncSession, model: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for the session's backend."""
-    if session.get_bind().dialect.name == "postgresql":
+def insert_ignoring_conflicts(session: AsyncSession | AsyncConnection, model: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the session's (or connection's) backend."""
+    dialect = (
+        session.dialect if isinstance(session, AsyncConnection) else session.get_bind().dialect
+    )
+    if dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
 
