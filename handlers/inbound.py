@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from bot.cadence import CaseStatus
 from bot.dialogue import (
@@ -97,7 +97,7 @@ async def understand(
                 ContactPoint.retired_at.is_(None),
             )
             .order_by(ContactPoint.id)
-            .options(selectinload(ContactPoint.tenant))
+            .options(joinedload(ContactPoint.tenant))
         )
     )
     # "Friday" means the Friday after the day it was written, however late we read it.

@@ -95,6 +95,9 @@ async def process_one(
             if message is None:
                 return None
             claimed = True
+            # Nothing in one turn reads back what it wrote through the ORM: flush once, at
+            # the commit, instead of before every query.
+            session.sync_session.autoflush = False
             result = await understand(
                 session,
                 message,
