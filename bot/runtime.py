@@ -220,7 +220,7 @@ class Runtime:
         return await tick(
             self.sessions,
             self.policy,
-            self.clock.now(),
+            _Following(self).now,
             available=self.channels.keys(),
             letterhead=self.letterhead,
             batch_size=self.settings.batch_size,

@@ -8,7 +8,7 @@ and the outbox's unique key stops a stage from being queued twice for a case.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -149,16 +149,18 @@ def _apply(
 async def tick(
     sessions: SessionMaker,
     policy: Policy,
-    now: datetime,
+    clock: datetime | Callable[[], datetime],
     *,
     available: Collection[str],
     letterhead: Letterhead,
     batch_size: int = 200,
     invites: Invites | None = None,
 ) -> TickResult:
-    """Work every case that is due at ``now``, one claimed batch per transaction."""
+    """Work every due case, one claimed batch per transaction. ``clock``: a fixed moment,
+    or a clock read afresh for each batch (a long run decides on the time of each batch)."""
     result = TickResult()
     while True:
+        now = clock() if callable(clock) else clock
         async with sessions() as session, session.begin():
             ids = list(
                 await session.scalars(

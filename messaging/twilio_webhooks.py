@@ -7,9 +7,11 @@ with 403 before anything is read into the database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
 from bot.web import RUNTIME
@@ -113,12 +115,23 @@ async def status(request: web.Request) -> web.Response:
     twilio_status = form.get("MessageStatus", "")
     if not sid or twilio_status not in _STATUSES:
         raise web.HTTPBadRequest(text="MessageSid and a known MessageStatus are required")
-    await apply_receipt(
-        runtime.sessions,
-        Receipt(("sms", "whatsapp"), sid, _STATUSES[twilio_status], _error(form.get("ErrorCode"))),
-        available=runtime.channels.keys(),
-        now=runtime.clock.now(),
+    receipt = Receipt(
+        ("sms", "whatsapp"), sid, _STATUSES[twilio_status], _error(form.get("ErrorCode"))
     )
+    try:
+        async with asyncio.timeout(runtime.settings.webhook_max_wait_seconds):
+            await apply_receipt(
+                runtime.sessions,
+                receipt,
+                available=runtime.channels.keys(),
+                now=runtime.clock.now(),
+            )
+    except (TimeoutError, SQLAlchemyError) as error:
+        # Twilio calls again; the receipt is applied then (a status never moves backwards).
+        log.warning("a delivery receipt could not be recorded now: %s", type(error).__name__)
+        raise web.HTTPServiceUnavailable(
+            text="busy, try again", headers={"Retry-After": "5"}
+        ) from None
     return web.Response(status=204)
 
 

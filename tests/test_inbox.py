@@ -21,7 +21,7 @@ from storage.scratch import _admin_dsn
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 from tests.fakes.twilio import signature
-from tests.twilio_fixtures import PUBLIC, inbound_form
+from tests.twilio_fixtures import ANNA, PUBLIC, inbound_form
 
 
 @pytest.fixture
@@ -150,3 +150,26 @@ async def test_a_message_that_cannot_be_handled_waits_and_holds_back_later_ones(
     async with twilio_runtime.sessions() as session:
         stuck = await session.scalar(select(Message.id).where(Message.status == "pending"))
     assert stuck is None
+
+
+@pytest.mark.postgresql_only
+async def test_a_delivery_receipt_that_cannot_be_recorded_in_time_gets_503(
+    backend: str, twilio_runtime: Runtime, raw_client: TestClient[object, object]
+) -> None:
+    twilio_runtime.settings = twilio_runtime.settings.model_copy(
+        update={"webhook_max_wait_seconds": 0.5}
+    )
+    form = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered", "To": ANNA}
+    path = "/webhooks/twilio/status"
+    headers = {"X-Twilio-Signature": signature(f"{PUBLIC}{path}", form)}
+    blocker = await asyncpg.connect(_admin_dsn(twilio_runtime.settings.database_url))
+    try:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+        response = await raw_client.post(path, data=form, headers=headers)
+        assert response.status == 503 and response.headers["Retry-After"] == "5"
+        await transaction.rollback()
+    finally:
+        await blocker.close()
+    assert (await raw_client.post(path, data=form, headers=headers)).status == 204
