@@ -360,6 +360,10 @@ def demo(
             "database_url": f"sqlite+aiosqlite:///{database}",
             "sandbox": True,
             "policy_file": None,
+            # Leases run on the policy's clock, here a fast one: a day in ten seconds. One
+            # process sends everything, so a month-long lease loses nothing and keeps a
+            # claim from lapsing between a send and its record.
+            "send_lease_seconds": 30 * 86400,
         }
     )
     first_day = date.fromisoformat(start)
