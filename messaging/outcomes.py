@@ -73,24 +73,23 @@ def _lost(claim: Claim, what: str) -> None:
     )
 
 
+async def _settle(session: AsyncSession, claim: Claim, what: str, **values: Any) -> bool:
+    """Write the outcome and end the claim, if this worker still holds it."""
+    done = await session.execute(
+        update(Message).where(_held(claim)).values(**values, claimed_until=None, claim_token=None)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        _lost(claim, what)
+        return False
+    return True
+
+
 async def record_sent(
     sessions: SessionMaker, claim: Claim, provider_id: str, now: datetime
 ) -> bool:
     async with sessions() as session, session.begin():
-        done = await session.execute(
-            update(Message)
-            .where(_held(claim))
-            .values(
-                status="sent",
-                provider_id=provider_id,
-                sent_at=now,
-                last_error=None,
-                claimed_until=None,
-                claim_token=None,
-            )
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            _lost(claim, "send")
+        sent = {"status": "sent", "provider_id": provider_id, "sent_at": now, "last_error": None}
+        if not await _settle(session, claim, "send", **sent):
             return False
         if claim.contact_point_id is not None:
             await session.execute(
@@ -119,19 +118,8 @@ async def record_retry(
 ) -> bool:
     detail = _detail(error)
     async with sessions() as session, session.begin():
-        done = await session.execute(
-            update(Message)
-            .where(_held(claim))
-            .values(
-                status="queued",
-                next_attempt_at=retry_at,
-                last_error=detail,
-                claimed_until=None,
-                claim_token=None,
-            )
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            _lost(claim, "retry")
+        again = {"status": "queued", "next_attempt_at": retry_at, "last_error": detail}
+        if not await _settle(session, claim, "retry", **again):
             return False
         if claim.case_id is not None:
             case_ops.add_event(

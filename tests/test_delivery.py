@@ -13,10 +13,10 @@ from typing import Any
 
 from bot.clock import Clock, FastClock, ManualClock, SystemClock
 from bot.runtime import Runtime, build_channels
-from bot.settings import Settings
 from tests.db_helpers import messages
-from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.fakes.twilio import FakeTwilio
 from tests.outbox_helpers import due_sms
+from tests.twilio_fixtures import twilio_settings
 from tests.waiting import until
 
 SMS_FROM = "+3197010000001"
@@ -26,16 +26,7 @@ NEXT_OPENING = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # Wednesday 09:00 in Ams
 
 
 async def start(database_url: str, twilio: FakeTwilio, clock: Clock, **overrides: Any) -> Runtime:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=database_url,
-        sandbox=False,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_sms_from=SMS_FROM,
-        twilio_api_base_url=twilio.url,
-        **{"twilio_sms_per_second": 1000, **overrides},
-    )
+    settings = twilio_settings(database_url, twilio, **overrides)
     return await Runtime.start(
         settings, clock=clock, channels=build_channels(settings), migrate=False
     )

@@ -4,6 +4,7 @@ registered in conftest.py, so every test module can ask for these fixtures)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -24,22 +25,31 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
         yield fake
 
 
+def twilio_settings(database_url: str, twilio: FakeTwilio, **overrides: Any) -> Settings:
+    """The service with Twilio SMS (and WhatsApp) against the fake, no sandbox."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "sandbox": False,
+        "public_base_url": PUBLIC,
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_sms_from": SMS_FROM,
+        "twilio_api_base_url": twilio.url,
+        "twilio_sms_per_second": 1000,
+        "twilio_whatsapp_per_second": 1000,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
 @pytest.fixture
 async def twilio_runtime(
     database_url: str, clock: ManualClock, twilio: FakeTwilio
 ) -> AsyncIterator[Runtime]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=database_url,
-        sandbox=False,
-        public_base_url=PUBLIC,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_sms_from=SMS_FROM,
+    settings = twilio_settings(
+        database_url,
+        twilio,
         twilio_whatsapp_from=WA_FROM,
-        twilio_api_base_url=twilio.url,
-        twilio_sms_per_second=1000,
-        twilio_whatsapp_per_second=1000,
         whatsapp_content_sids={"reminder_friendly:nl": "HX" + "b" * 32},
     )
     runtime = await Runtime.start(
