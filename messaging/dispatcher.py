@@ -42,6 +42,7 @@ from messaging.channels.base import (
     SendResult,
     TransientSendError,
 )
+from messaging.heartbeat import Heartbeat
 from messaging.outcomes import (
     Claim,
     DispatchResult,
@@ -274,8 +275,9 @@ class Dispatcher:
             for m in rows
         ]
 
-    def _heartbeat(self) -> _Heartbeat:
-        return _Heartbeat(self)
+    def _heartbeat(self) -> Heartbeat:
+        """While open, renews this dispatcher's leases every third of a lease."""
+        return Heartbeat(self._lease.total_seconds() / 3, self.renew, "send leases")
 
     async def renew(self) -> int:
         """Push the lease of every message this worker still holds."""
@@ -359,31 +361,6 @@ class Dispatcher:
     def _observe(self, channel: str, what: str) -> None:
         if self._observer is not None:
             self._observer.outcome(channel, what)
-
-
-class _Heartbeat:
-    """While open, renews the dispatcher's leases every third of a lease."""
-
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self._dispatcher = dispatcher
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> None:
-        self._task = asyncio.create_task(self._beat())
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _beat(self) -> None:
-        period = self._dispatcher._lease.total_seconds() / 3
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self._dispatcher.renew()
-            except Exception:
-                log.exception("could not renew the send leases; retrying")
 
 
 def _session_open(message: Message, open_windows: set[int], now: datetime) -> bool:

@@ -1,0 +1,36 @@
+"""A periodic call for as long as a block runs: how a live worker keeps its claims."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    """``async with Heartbeat(period, beat, what):`` calls ``beat`` every ``period``
+    seconds until the block ends. A beat that fails is logged and tried at the next one."""
+
+    def __init__(self, period: float, beat: Callable[[], Awaitable[object]], what: str) -> None:
+        self._period = period
+        self._beat = beat
+        self._what = what
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._period)
+            try:
+                await self._beat()
+            except Exception:
+                log.exception("could not renew the %s; trying again", self._what)
