@@ -30,11 +30,12 @@ async def run(stop: signal.Signals | None, plan: Soak) -> None:
             outcome = await soak(url, twilio, Path(folder), stop, plan)
     name = {None: "no stops", signal.SIGTERM: "SIGTERM", signal.SIGKILL: "kill -9"}[stop]
     bound = outcome.stops * plan.concurrency if stop is signal.SIGKILL else 0
-    clean = [code for code in outcome.exit_codes if code != 0]
+    # A killed worker exits with -9 by design; after SIGTERM or at the end every exit is 0.
+    unclean = [code for code in outcome.exit_codes if code not in (0, -signal.SIGKILL)]
     print(
         f"{name:<9} {plan.messages:>6} due  {sum(outcome.received.values()):>6} calls  "
         f"lost {outcome.lost} (target 0)  twice {outcome.again} (target <= {bound})  "
-        f"stops {outcome.stops:>3}  unclean exits {len(clean)}  {outcome.seconds:5.0f} s "
+        f"stops {outcome.stops:>3}  unclean exits {len(unclean)}  {outcome.seconds:5.0f} s "
         f"(at {plan.per_second:g}/s at best {plan.messages / plan.per_second:.0f} s)"
     )
 
