@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.runtime import Runtime
 from bot.tick import TickResult
 from messaging.dispatcher import DispatchResult
+from storage.db import describe
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,9 @@ def _guarded(name: str, job: Job) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
             await job()
-        except Exception:
+        except Exception as error:
             # One bad run must not stop the clock; the next run tries again.
-            log.exception("%s failed", name)
+            log.error("%s failed: %s", name, describe(error))
 
     return run
 

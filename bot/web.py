@@ -16,6 +16,7 @@ from bot.metrics import Metrics, metrics_handler
 from bot.runtime import Runtime
 from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
+from storage.db import describe
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -55,8 +56,8 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         async with runtime.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception:
-        log.exception("health check: database unreachable")
+    except Exception as error:
+        log.error("health check: database unreachable: %s", describe(error))
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response(
         {"status": "ok", "database": "ok", "channels": sorted(runtime.channels)}

@@ -13,6 +13,7 @@ import logging
 
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
+from storage.db import describe
 
 log = logging.getLogger(__name__)
 
@@ -47,5 +48,6 @@ class Workers:
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        log.error("%s stopped unexpectedly: %s", task.get_name(), describe(error))

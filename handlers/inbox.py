@@ -25,7 +25,7 @@ from bot.retry import MAX_ATTEMPTS, retry_delay
 from handlers.inbound import InboundResult, understand
 from messaging.inbox import PENDING
 from messaging.outbox import Letterhead
-from storage.db import SessionMaker
+from storage.db import SessionMaker, describe
 from storage.models import Message
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ async def _postpone(
 ) -> None:
     """A message we could not handle waits and is tried again (later messages from the same
     address wait behind it); after MAX_ATTEMPTS it is set aside as failed for a person."""
-    log.exception("inbound message %d could not be handled", message_id, exc_info=error)
+    log.error("inbound message %d could not be handled: %s", message_id, describe(error))
     async with sessions() as session, session.begin():
         message = await session.get(Message, message_id)
         if message is None:
@@ -232,8 +232,8 @@ class InboxWorker:
                     stopping=lambda: self._stopping,
                     pause=self._yield,
                 )
-            except Exception:
-                log.exception("the inbox could not be read; trying again")
+            except Exception as error:
+                log.error("the inbox could not be read (%s); trying again", describe(error))
                 handled = []
                 await asyncio.sleep(self._poll)
             if handled:

@@ -52,7 +52,7 @@ from messaging.outcomes import (
     release,
 )
 from messaging.send_budget import DatabaseBudget
-from storage.db import SessionMaker
+from storage.db import SessionMaker, describe
 from storage.models import ContactPoint, Message
 from storage.sql import claim as lock_skipping
 
@@ -169,8 +169,8 @@ class Dispatcher:
             while not self._stopping:
                 try:
                     claimed = await self._fill(burst)
-                except Exception:
-                    log.exception("could not claim messages; trying again")
+                except Exception as error:
+                    log.error("could not claim messages (%s); trying again", describe(error))
                     claimed = []
                 if claimed and len(self._tasks) < self._concurrency:
                     continue  # more may be due: claim until the slots are full

@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from storage.db import describe
+
 log = logging.getLogger(__name__)
 
 
@@ -32,5 +34,5 @@ class Heartbeat:
             await asyncio.sleep(self._period)
             try:
                 await self._beat()
-            except Exception:
-                log.exception("could not renew the %s; trying again", self._what)
+            except Exception as error:
+                log.error("could not renew the %s (%s); trying again", self._what, describe(error))

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messaging.channels.base import InboundMessage
+from storage.db import describe
 from storage.models import Message
 from storage.sql import insert_ignoring_conflicts
 
@@ -130,7 +131,7 @@ class Inbox:
             except Exception as error:
                 if len(group) == 1:
                     # Parameters are hidden from the engine's errors; only the kind is logged.
-                    log.error("could not store an inbound message: %s", type(error).__name__)
+                    log.error("could not store an inbound message: %s", describe(error))
                     _settle(group[0], error=InboxBusy("the database did not take the message"))
                     continue
                 self._queue[:0] = [_Waiting(w.row, w.stored) for w in group]
@@ -149,7 +150,7 @@ class Inbox:
             try:
                 stored = await self._insert([waiting.row])
             except Exception as error:
-                log.error("could not store an inbound message: %s", type(error).__name__)
+                log.error("could not store an inbound message: %s", describe(error))
                 _settle(waiting, error=InboxBusy("the database did not take the message"))
             else:
                 _settle(waiting, stored.get(waiting.key))

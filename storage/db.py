@@ -53,3 +53,17 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
 def session_maker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def describe(error: BaseException) -> str:
+    """What an error may say in a log: its kind and where it was raised, never its message:
+    a database error's message can quote a row (PostgreSQL's DETAIL: Key (address)=(…))."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = (
+        f" at {frame.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.tb_lineno}"
+        if frame is not None
+        else ""
+    )
+    return f"{type(error).__module__}.{type(error).__name__}{where}"

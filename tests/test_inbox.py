@@ -117,6 +117,7 @@ async def test_a_message_that_cannot_be_handled_waits_and_holds_back_later_ones(
     twilio_runtime: Runtime,
     raw_client: TestClient[object, object],
     clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await twilio_runtime.import_data(arrears_csv(row("T1")), "d1.csv")
     admin = await asyncpg.connect(_admin_dsn(twilio_runtime.settings.database_url))
@@ -124,7 +125,9 @@ async def test_a_message_that_cannot_be_handled_waits_and_holds_back_later_ones(
         # A real failure inside the database while the reply is recorded.
         await admin.execute(
             "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused'; END $$;"
+            # An error that quotes a row, as PostgreSQL's DETAIL lines do: never logged.
+            "$$ BEGIN RAISE EXCEPTION 'refused' USING DETAIL = (SELECT string_agg(address "
+            "|| ' ' || body, ',') FROM messages WHERE direction = 'in'); END $$;"
             "CREATE TRIGGER refuse BEFORE INSERT ON case_events FOR EACH ROW "
             "WHEN (NEW.kind = 'reply_received') EXECUTE FUNCTION refuse();"
         )
@@ -147,6 +150,8 @@ async def test_a_message_that_cannot_be_handled_waits_and_holds_back_later_ones(
         await admin.close()
     first, second = await messages(twilio_runtime, direction="in")
     assert (first.status, second.status) == ("failed", "received")
+    assert "could not be handled" in caplog.text and "refused" not in caplog.text
+    assert ANNA not in caplog.text and "betaal morgen" not in caplog.text
     async with twilio_runtime.sessions() as session:
         stuck = await session.scalar(select(Message.id).where(Message.status == "pending"))
     assert stuck is None
