@@ -9,10 +9,12 @@ dispatcher stops claiming, gives back what a provider has not seen, and waits (u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
+from bot.tick import TickResult
 from storage.db import describe
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,8 @@ log = logging.getLogger(__name__)
 class Workers:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._scheduler = build_scheduler(runtime)
+        self._ticking = asyncio.Lock()
+        self._scheduler = build_scheduler(runtime, tick=self._tick)
         self._inbox = runtime.inbox_worker()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -37,10 +40,20 @@ class Workers:
         self._scheduler.start()
         log.info("workers started")
 
+    async def _tick(self) -> TickResult:
+        async with self._ticking:
+            return await self._runtime.tick()
+
     async def stop(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
         grace = self._runtime.settings.shutdown_grace_seconds
+        if self._scheduler.running:
+            # No new tick; one under way finishes its batch (within the grace) rather than
+            # being cut off inside a transaction.
+            self._scheduler.pause()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._ticking.acquire()
+            self._scheduler.shutdown(wait=False)
         await asyncio.gather(self._inbox.stop(), self._runtime.dispatcher.stop(grace))
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)

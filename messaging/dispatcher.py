@@ -20,6 +20,7 @@ decision, never once per run:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -131,6 +132,7 @@ class Dispatcher:
         self._finished = 0  # sends completed so far
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stop = asyncio.Event()
         self.running = False
 
     # -- running -------------------------------------------------------------------------
@@ -192,15 +194,15 @@ class Dispatcher:
         """Stop claiming; give back what has not reached a provider; wait up to ``grace``
         seconds for the calls in flight and record them."""
         self._stopping = True
+        self._stop.set()  # wakes the sends waiting for their turn: they give back
         self._wake.set()
-        for message_id, task in list(self._tasks.items()):
-            if message_id not in self._calling:
-                task.cancel()
         pending = list(self._tasks.values())
         if pending:
             _, late = await asyncio.wait(pending, timeout=grace)
             for task in late:
-                task.cancel()  # its message is retaken once the lease runs out
+                # Only provider calls outlast the grace: whether the provider took the
+                # message is unknown, so it is retaken once its lease runs out.
+                task.cancel()
             if late:
                 log.warning("stopped with %d sends unanswered by the provider", len(late))
                 await asyncio.wait(late)
@@ -293,24 +295,25 @@ class Dispatcher:
 
     async def _handle(self, item: _Claimed, result: DispatchResult) -> None:
         claim = item.claim
-        try:
-            if self._budget is not None:
-                wait = await self._budget.reserve(claim.channel)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            if item.respect_quiet_hours:
-                later = defer_until(
-                    self._clock.now(), self._policy.sending, self._policy.tz, WINDOW_MARGIN
-                )
-                if later is not None:
-                    await release(self._sessions, [claim], later)
-                    result.deferred += 1
-                    return
-            self._calling.add(claim.message_id)
-        except asyncio.CancelledError:
+        # Database work is never cancelled half-way: a stop is noticed between steps.
+        if self._budget is not None:
+            wait = await self._budget.reserve(claim.channel)
+            if wait > 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), wait)
+        if self._stopping:
             # Stopping before the provider saw it: due again at once, for another worker.
-            await asyncio.shield(release(self._sessions, [claim], None))
-            raise
+            await release(self._sessions, [claim], None)
+            return
+        if item.respect_quiet_hours:
+            later = defer_until(
+                self._clock.now(), self._policy.sending, self._policy.tz, WINDOW_MARGIN
+            )
+            if later is not None:
+                await release(self._sessions, [claim], later)
+                result.deferred += 1
+                return
+        self._calling.add(claim.message_id)
         try:
             started = time.perf_counter()
             outcome = await self._send(item.message)

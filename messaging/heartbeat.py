@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -20,18 +21,23 @@ class Heartbeat:
         self._beat = beat
         self._what = what
         self._task: asyncio.Task[None] | None = None
+        self._done = asyncio.Event()
 
     async def __aenter__(self) -> None:
         self._task = asyncio.create_task(self._run())
 
     async def __aexit__(self, *_: object) -> None:
+        # A beat in progress finishes (its database work is not cut off half-way).
+        self._done.set()
         if self._task is not None:
-            self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._period)
+        while not self._done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._done.wait(), self._period)
+            if self._done.is_set():
+                return
             try:
                 await self._beat()
             except Exception as error:
