@@ -140,7 +140,13 @@ class Metrics:
         async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
             if not request.path.startswith("/webhooks/"):
                 return await handler(request)
-            route = request.path.removeprefix("/webhooks/")[:40]
+            # The route's pattern, never the raw path: a caller cannot add series or text.
+            resource = request.match_info.route.resource
+            route = (
+                resource.canonical.removeprefix("/webhooks/")
+                if resource is not None and resource.canonical.startswith("/webhooks/")
+                else "unknown"
+            )
             started = time.perf_counter()
             status = 500
             try:
@@ -159,8 +165,10 @@ class Metrics:
 
 def _allowed(request: web.Request, token: str | None) -> bool:
     if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        return hmac.compare_digest(given.encode(), token.encode())
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(given.strip().encode(), token.encode())
     if any(header in request.headers for header in _PROXY_HEADERS):
         return False
     try:

@@ -41,7 +41,10 @@ class Settings(BaseSettings):
         default=8, ge=1, le=200, description="Messages one worker may have in flight at once."
     )
     send_timeout_seconds: float = Field(
-        default=30.0, gt=0, description="A provider call that takes longer is retried later."
+        default=15.0,
+        gt=0,
+        description="A provider call that takes longer is retried later. Keep it below the "
+        "shutdown grace, so a stop lets every call in flight finish or time out.",
     )
     shutdown_grace_seconds: float = Field(
         default=20.0,

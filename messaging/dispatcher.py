@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 SESSION_WINDOW = timedelta(hours=24)
 # A send must still be inside the sending window this long after it starts.
 WINDOW_MARGIN = timedelta(seconds=2)
+# A message whose handling hit an error (before its provider call) is tried again after this.
+RETRY_AFTER_ERROR = timedelta(seconds=30)
 Outcome = SendResult | SendError
 
 
@@ -128,7 +130,7 @@ class Dispatcher:
         # One token per dispatcher: every claim it makes, and every lease it renews.
         self.token = secrets.token_hex(16)
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._calling: set[int] = set()  # handed to the provider: let these finish
+        self._calling: set[int] = set()  # handed to the provider
         self._finished = 0  # sends completed so far
         self._wake = asyncio.Event()
         self._stopping = False
@@ -282,11 +284,20 @@ class Dispatcher:
         return Heartbeat(self._lease.total_seconds() / 3, self.renew, "send leases")
 
     async def renew(self) -> int:
-        """Push the lease of every message this worker still holds."""
+        """Push the lease of every message this worker is still working on. One whose
+        work ended without a record (an error) is not renewed: its lease runs out and
+        another worker takes it."""
+        working = list(self._tasks)
+        if not working:
+            return 0
         async with self._sessions() as session, session.begin():
             done = await session.execute(
                 update(Message)
-                .where(Message.claim_token == self.token, Message.status == "sending")
+                .where(
+                    Message.claim_token == self.token,
+                    Message.status == "sending",
+                    Message.id.in_(working),
+                )
                 .values(claimed_until=self._clock.now() + self._lease)
             )
         return int(done.rowcount)  # type: ignore[attr-defined]
@@ -294,6 +305,21 @@ class Dispatcher:
     # -- one message ---------------------------------------------------------------------
 
     async def _handle(self, item: _Claimed, result: DispatchResult) -> None:
+        try:
+            await self._work(item, result)
+        except Exception as error:
+            # A database error, say. Before the provider call the message is given back for
+            # a little later; after it, the claim is left to lapse (the lease), since
+            # whether the provider took it is known only to the provider.
+            log.error("message %d: %s", item.claim.message_id, describe(error))
+            if item.claim.message_id not in self._calling:
+                later = self._clock.now() + RETRY_AFTER_ERROR
+                with contextlib.suppress(Exception):
+                    await release(self._sessions, [item.claim], later)
+        finally:
+            self._calling.discard(item.claim.message_id)
+
+    async def _work(self, item: _Claimed, result: DispatchResult) -> None:
         claim = item.claim
         # Database work is never cancelled half-way: a stop is noticed between steps.
         if self._budget is not None:
@@ -314,14 +340,11 @@ class Dispatcher:
                 result.deferred += 1
                 return
         self._calling.add(claim.message_id)
-        try:
-            started = time.perf_counter()
-            outcome = await self._send(item.message)
-            await self._record(item, outcome, result)
-            if self._observer is not None:
-                self._observer.sent_in(claim.channel, time.perf_counter() - started)
-        finally:
-            self._calling.discard(claim.message_id)
+        started = time.perf_counter()
+        outcome = await self._send(item.message)
+        await self._record(item, outcome, result)
+        if self._observer is not None:
+            self._observer.sent_in(claim.channel, time.perf_counter() - started)
 
     async def _send(self, message: OutboundMessage) -> Outcome:
         adapter = self._channels.get(message.channel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,6 +35,8 @@ _STATUSES = {
     "failed": "failed",
     "canceled": "failed",
 }
+_SID = re.compile(r"[A-Za-z0-9]{2,64}")
+_CODE = re.compile(r"[0-9]{1,9}")
 VALIDATOR = web.AppKey("twilio_validator", RequestValidator)
 
 
@@ -64,6 +67,10 @@ async def _inbound(request: web.Request, channel: str) -> web.Response:
     sender = form.get("From")
     if not sid or not sender:
         raise web.HTTPBadRequest(text="MessageSid and From are required")
+    if not _SID.fullmatch(sid):
+        # Twilio's ids are 34 letters and digits; a longer or stranger one could be cut to
+        # look like another message's and be dropped as its replay.
+        raise web.HTTPBadRequest(text="MessageSid is not a Twilio message id")
     # A quick-reply button sends its payload; plain text otherwise.
     text = form.get("ButtonPayload") or form.get("Body", "")
     extra = {"provider_handles_opt_out": "yes"} if form.get("OptOutType") else {}
@@ -97,7 +104,9 @@ async def whatsapp(request: web.Request) -> web.Response:
 def _error(code_text: str | None) -> SendError | None:
     if not code_text:
         return None
-    code = int(code_text) if code_text.isdigit() else None
+    code_text = code_text[:16]
+    # ASCII digits only, and few of them: "²" passes isdigit() and int() refuses it.
+    code = int(code_text) if _CODE.fullmatch(code_text) else None
     if code in OUTSIDE_WINDOW_CODES:
         return PermanentSendError("outside the WhatsApp 24-hour window", code_text)
     return PermanentSendError(

@@ -11,8 +11,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+import pytest
+
 from bot.clock import Clock, FastClock, ManualClock, SystemClock
 from bot.runtime import Runtime, build_channels
+from storage.scratch import _admin_dsn
 from tests.db_helpers import messages
 from tests.fakes.twilio import FakeTwilio
 from tests.outbox_helpers import due_sms
@@ -178,3 +182,35 @@ async def test_a_stop_finishes_the_sends_in_flight_and_gives_back_the_rest(
         assert received(twilio) == Counter(addresses)
     finally:
         await successor.close()
+
+
+@pytest.mark.postgresql_only
+async def test_a_send_whose_record_fails_is_taken_again_after_its_lease(
+    backend: str, database_url: str, twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(WINDOW_END - timedelta(hours=2))
+    runtime = await start(database_url, twilio, clock, send_lease_seconds=60)
+    admin = await asyncpg.connect(_admin_dsn(database_url))
+    try:
+        (address,) = await due_sms(runtime, 1, clock.now())
+        # The database refuses the record after the send, quoting the row as PostgreSQL's
+        # DETAIL lines do.
+        await admin.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused' USING DETAIL = NEW.address || ' ' || NEW.body; END $$;"
+            "CREATE TRIGGER refuse BEFORE UPDATE ON messages FOR EACH ROW "
+            "WHEN (NEW.status = 'sent') EXECUTE FUNCTION refuse();"
+        )
+        assert (await runtime.dispatch()).sent == 0
+        (message,) = await messages(runtime, direction="out")
+        assert message.status == "sending"  # left to its lease: the provider has it
+        assert "refused" not in caplog.text and address not in caplog.text
+        await admin.execute("DROP TRIGGER refuse ON messages")
+        clock.advance(timedelta(seconds=59))
+        assert (await runtime.dispatch()).sent == 0  # still claimed
+        clock.advance(timedelta(seconds=2))
+        assert (await runtime.dispatch()).sent == 1  # the lease ran out: taken again
+    finally:
+        await admin.close()
+        await runtime.close()
+    assert received(twilio) == Counter({address: 2})  # at least once, as documented

@@ -178,3 +178,17 @@ async def test_a_delivery_receipt_that_cannot_be_recorded_in_time_gets_503(
     finally:
         await blocker.close()
     assert (await raw_client.post(path, data=form, headers=headers)).status == 204
+
+
+async def test_odd_ids_and_error_codes_are_refused_or_read_never_a_500(
+    twilio_runtime: Runtime, raw_client: TestClient[object, object]
+) -> None:
+    for sid in ["SM" + "x" * 498, "SMnul\x003", "SM-1", "S"]:
+        assert await post(raw_client, inbound_form("hulp", sid)) == 400, sid
+    assert await messages(twilio_runtime, direction="in") == []
+    path = "/webhooks/twilio/status"
+    for code in ["²", "9" * 5000, "30003x", ""]:
+        form = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "failed", "ErrorCode": code}
+        headers = {"X-Twilio-Signature": signature(f"{PUBLIC}{path}", form)}
+        response = await raw_client.post(path, data=form, headers=headers)
+        assert response.status == 204, code  # no such message: nothing to update

@@ -59,6 +59,9 @@ async def test_metrics_show_queues_outcomes_and_webhooks(
         headers = {"X-Twilio-Signature": signature(f"{PUBLIC}{path}", form)}
         assert (await client.post(path, data=form, headers=headers)).status == 200
         assert (await client.post(path, data=form)).status == 403  # unsigned
+        # Made-up paths add no series and no text of the caller's to /metrics.
+        for junk in ["/webhooks/rnd-1", "/webhooks/%2B31612345678", "/webhooks/rnd-2"]:
+            assert (await client.get(junk)).status in (404, 405)
         clock.advance(timedelta(minutes=2))
         before = samples(await (await client.get("/metrics")).text())
         await runtime.handle_inbox()
@@ -85,7 +88,8 @@ async def test_metrics_show_queues_outcomes_and_webhooks(
     assert after[("arrears_reminders_queued_total", ())] == 2
     assert after[("arrears_send_seconds_count", (("channel", "sms"),))] == 2
     text = "\n".join(str(key) for key in after)
-    assert "+316" not in text and "Anna" not in text
+    assert "+316" not in text and "Anna" not in text and "rnd" not in text
+    assert after[("arrears_webhook_requests_total", (("route", "unknown"), ("status", "404")))] == 3
 
 
 async def test_metrics_are_refused_through_a_proxy_and_need_the_token_when_set(
@@ -103,8 +107,12 @@ async def test_metrics_are_refused_through_a_proxy_and_need_the_token_when_set(
             assert (await client.get("/metrics")).status == 403
             wrong = {"Authorization": "Bearer not-it"}
             assert (await client.get("/metrics", headers=wrong)).status == 403
+            bare = {"Authorization": TOKEN}
+            assert (await client.get("/metrics", headers=bare)).status == 403
             right = {"Authorization": f"Bearer {TOKEN}", **forwarded}
             response = await client.get("/metrics", headers=right)
             assert response.status == 200 and "arrears_outbox_messages" in await response.text()
+            lower = {"Authorization": f"bearer {TOKEN}"}  # the scheme is case-insensitive
+            assert (await client.get("/metrics", headers=lower)).status == 200
     finally:
         await guarded.close()
