@@ -21,11 +21,12 @@ from bot.policy import SignalRules
 from bot.runtime import Runtime
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
-from storage.models import Handover
+from storage.models import Handover, MunicipalSignal
 from tests.db_helpers import cases, events
 from tests.factories import arrears_csv, row
 from tests.test_workplace import hidden, log_in, make_user
 from workplace.accounts import Role
+from workplace.signals import as_csv
 
 Client = TestClient  # type: ignore[type-arg]
 # A copy of ../shared/standards/ddas-vroegsignaal-v1.2.schema.json (VNG DDAS v1.2 excerpt).
@@ -264,3 +265,29 @@ async def test_the_dossier_shows_a_plan_shown_but_never_confirmed(
     assert (offer["amount"], offer["months"]) == ("€ 100,00", 7)
     page = await (await client.get(f"/cases/{case.id}/dossier")).text()
     assert "Getoond, niet bevestigd" in page
+
+
+def test_the_signals_sheet_opens_formulas_from_outside_as_text() -> None:
+    row = {
+        "naam": '=HYPERLINK("http://evil.example","klik")',
+        "gemeente": "@SUM(1+1)",
+        "woonplaats": "+cmd|' /C calc'!A0",
+        "email": "-2+3",
+        "toevoeging": "\t=1+1",
+        "telefoon": "+31612345678",
+        "bedrag_euro": 650,
+        "postcode": "7941AB",
+    }
+    sheet = as_csv([MunicipalSignal(row=row)])
+    (line,) = list(csv.DictReader(io.StringIO(sheet), delimiter=";"))
+    assert line["naam"] == "'" + row["naam"]
+    assert line["gemeente"] == "'@SUM(1+1)"
+    assert line["woonplaats"] == "'+cmd|' /C calc'!A0"
+    assert line["email"] == "'-2+3"
+    assert line["toevoeging"] == "'\t=1+1"
+    # A phone number or an amount is no formula and stays as it is.
+    assert (line["telefoon"], line["bedrag_euro"], line["postcode"]) == (
+        "+31612345678",
+        "650",
+        "7941AB",
+    )

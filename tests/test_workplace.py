@@ -136,6 +136,11 @@ async def test_login_goes_back_only_to_our_own_pages(client: Client, runtime: Ru
         ("//evil.example", "/queue"),
         ("https://evil.example/", "/queue"),
         ("/\\evil.example", "/queue"),
+        ("/%09/evil.example", "/queue"),  # browsers drop the tab: "//evil.example"
+        ("/%0d/evil.example", "/queue"),
+        ("/%0a/evil.example", "/queue"),
+        ("/%20/evil.example", "/queue"),
+        ("/cases/1?tab=dossier", "/cases/1?tab=dossier"),
     ):
         page = await (await client.get(f"/login?next={target}")).text()
         response = await client.post(

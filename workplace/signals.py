@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -226,13 +227,27 @@ async def batch_signals(session: AsyncSession, batch_id: int) -> list[MunicipalS
     )
 
 
+# A cell a spreadsheet would run as a formula: =, +, -, @ (and tab or CR before them).
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+# … unless it is only a number or a phone number ("+31612345678"), which is harmless.
+_NUMBER = re.compile(r"[+-]?[0-9][0-9 .,]*")
+
+
+def _cell(value: Any) -> Any:
+    """A text a spreadsheet shows as text: a leading apostrophe stops a formula (a tenant's
+    name or a municipality written as '=HYPERLINK(…)' comes from outside)."""
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def as_csv(signals: Sequence[MunicipalSignal]) -> str:
     """Semicolon-separated with a header, as Dutch spreadsheets open it."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
     for signal in signals:
-        writer.writerow({column: signal.row.get(column, "") for column in CSV_COLUMNS})
+        writer.writerow({column: _cell(signal.row.get(column, "")) for column in CSV_COLUMNS})
     return out.getvalue()
 
 

@@ -120,10 +120,17 @@ def _page(request: web.Request, name: str, status: int = 200, **context: Any) ->
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: "//host" and "/\\host" would leave it."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/queue"
+    """Only a path on this site. "//host" and "/\\host" would leave it, and so would
+    "/<tab>/host": browsers drop tabs and line breaks from a URL before reading it, so any
+    control character, space or backslash sends the user to the queue instead."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or any(char == "\\" or ord(char) <= 0x20 or ord(char) == 0x7F for char in target)
+    ):
+        return "/queue"
+    return target
 
 
 async def login_page(request: web.Request) -> web.Response:
