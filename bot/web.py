@@ -60,7 +60,8 @@ async def healthz(request: web.Request) -> web.Response:
         log.error("health check: database unreachable: %s", describe(error))
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response(
-        {"status": "ok", "database": "ok", "channels": sorted(runtime.channels)}
+        # Nothing about the set-up: which providers run is the operators' (see the logs).
+        {"status": "ok", "database": "ok"}
     )
 
 
@@ -70,9 +71,15 @@ async def index(request: web.Request) -> web.Response:
     raise web.HTTPFound("/queue")
 
 
+async def _plain_server_header(_: web.Request, response: web.StreamResponse) -> None:
+    """No software versions for a scanner to look up."""
+    response.headers["Server"] = "arrears-bot"
+
+
 def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Application:
     metrics = metrics or Metrics()
     app = web.Application(middlewares=[metrics.webhook_middleware()])
+    app.on_response_prepare.append(_plain_server_header)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler(runtime, metrics))
