@@ -569,3 +569,26 @@ async def test_the_case_page_shows_a_bewindvoerder_and_debt_assistance(
     page = await (await client.get(f"/cases/{case.id}")).text()
     assert "Bewindvoerder:</strong> Bewind &amp; Co" in page
     assert "zit in de schuldhulp" in page
+
+
+async def test_a_page_shows_only_problems_we_said_not_text_from_a_link(
+    client: Client, runtime: Runtime
+) -> None:
+    await make_user(runtime, "kees", Role.COORDINATOR)
+    assert await log_in(client, "kees") == 303
+    spoof = "Uw account is geblokkeerd. Bel 0900-1234 met uw wachtwoord."
+    page = await (await client.get("/users", params={"problem": spoof})).text()
+    assert "0900-1234" not in page and 'role="alert"' not in page
+    # A refusal of our own still shows, through the redirect we make.
+    users_page = await (await client.get("/users")).text()
+    refused = await client.post(
+        "/users",
+        data={
+            "csrf": hidden(users_page, "csrf"),
+            "username": "kees",  # taken
+            "display_name": "Kees",
+            "password": "another long password",
+            "role": "consultant",
+        },
+    )
+    assert refused.status == 200 and 'role="alert"' in await refused.text()

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from bot.web import RUNTIME, render_page
@@ -34,6 +35,7 @@ from workplace.queries import (
 
 log = logging.getLogger(__name__)
 SIGNER = web.AppKey("session_signer", sessions.SessionSigner)
+PROBLEMS = web.AppKey("problem_signer", URLSafeSerializer)
 LOGIN = web.RequestKey("login", sessions.Login)
 TOKEN = web.RequestKey("session_token", str)
 _PROTECTED = (
@@ -297,13 +299,29 @@ def _case_id(request: web.Request) -> int:
     return int(request.match_info["case_id"])
 
 
+def _with_problem(request: web.Request, path: str, problem: object) -> web.HTTPSeeOther:
+    """Back to ``path``, saying what went wrong. The text travels signed: a page shows only
+    what we said, never text someone put in a link (?problem=Call 0900-…)."""
+    return web.HTTPSeeOther(f"{path}?problem={quote(request.app[PROBLEMS].dumps(str(problem)))}")
+
+
+def _problem(request: web.Request) -> str | None:
+    signed = request.query.get("problem")
+    if not signed:
+        return None
+    try:
+        return str(request.app[PROBLEMS].loads(signed))
+    except BadSignature:
+        return None
+
+
 @contextmanager
-def _problems_shown_on(case_id: int) -> Iterator[None]:
+def _problems_shown_on(request: web.Request, case_id: int) -> Iterator[None]:
     """An action that cannot be done goes back to the case page, saying why."""
     try:
         yield
     except actions.ActionError as problem:
-        raise web.HTTPSeeOther(f"/cases/{case_id}?problem={quote(str(problem))}") from None
+        raise _with_problem(request, f"/cases/{case_id}", problem) from None
 
 
 @web.middleware
@@ -340,7 +358,7 @@ async def case_page(request: web.Request) -> web.Response:
         partners=runtime.policy.partners.for_municipality(view.tenant.municipality),
         feedback_options=actions.PARTNER_FEEDBACK,
         notice=request.query.get("notice"),
-        problem=request.query.get("problem"),
+        problem=_problem(request),
     )
 
 
@@ -354,7 +372,7 @@ async def claim(request: web.Request) -> web.Response:
     async with runtime.sessions() as session, session.begin():
         won = await actions.claim(session, case_id, _login(request).user, runtime.clock.now())
     if not won:
-        raise web.HTTPSeeOther(f"/cases/{case_id}?problem=taken")
+        raise _with_problem(request, f"/cases/{case_id}", "taken")
     raise web.HTTPSeeOther(f"/cases/{case_id}?notice=claimed")
 
 
@@ -385,7 +403,7 @@ async def case_action(request: web.Request) -> web.Response:
     user = _login(request).user
     now = runtime.clock.now()
     version = _version(form)
-    with _problems_shown_on(case_id):
+    with _problems_shown_on(request, case_id):
         async with runtime.sessions() as session, session.begin():
             case = await actions.load_case(session, case_id, version)
             if action == "reply":
@@ -470,7 +488,7 @@ async def handover(request: web.Request) -> web.Response:
     form = await request.post()
     user = _login(request).user
     now = runtime.clock.now()
-    with _problems_shown_on(case_id):
+    with _problems_shown_on(request, case_id):
         if form.get("consent") != "yes":
             raise actions.ActionError("a handover needs the tenant's consent")
         async with runtime.sessions() as session, session.begin():
@@ -497,7 +515,7 @@ async def feedback(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     case_id = _case_id(request)
     form = await request.post()
-    with _problems_shown_on(case_id):
+    with _problems_shown_on(request, case_id):
         async with runtime.sessions() as session, session.begin():
             case = await actions.load_case(session, case_id)
             await actions.partner_feedback(
@@ -551,7 +569,7 @@ async def signals_page(request: web.Request) -> web.Response:
         ready=[c for c in found if c.ready],
         waiting=[c for c in found if not c.ready],
         batches=batches,
-        problem=request.query.get("problem"),
+        problem=_problem(request),
     )
 
 
@@ -566,7 +584,7 @@ async def signals_export(request: web.Request) -> web.Response:
                 session, runtime.policy, chosen, _login(request).user, runtime.clock.now()
             )
     except ValueError as problem:
-        raise web.HTTPSeeOther(f"/signals?problem={quote(str(problem))}") from None
+        raise _with_problem(request, "/signals", problem) from None
     raise web.HTTPSeeOther(f"/signals?batch={batch.id}")
 
 
@@ -666,7 +684,7 @@ async def users_page(request: web.Request) -> web.Response:
         "wp_users.html",
         users=users,
         teams=sorted(runtime.policy.teams),
-        problem=request.query.get("problem"),
+        problem=_problem(request),
     )
 
 
@@ -689,7 +707,7 @@ async def users_add(request: web.Request) -> web.Response:
                 known_teams=runtime.policy.teams.keys(),
             )
     except (ValueError, accounts.AccountError) as problem:
-        raise web.HTTPSeeOther(f"/users?problem={quote(str(problem))}") from None
+        raise _with_problem(request, "/users", problem) from None
     raise web.HTTPSeeOther("/users")
 
 
@@ -707,12 +725,13 @@ async def users_change(request: web.Request) -> web.Response:
             )
             log.info("user %s: %s", changed.id, form.get("change"))
     except accounts.AccountError as problem:
-        raise web.HTTPSeeOther(f"/users?problem={quote(str(problem))}") from None
+        raise _with_problem(request, "/users", problem) from None
     raise web.HTTPSeeOther("/users")
 
 
 def add_workplace_routes(app: web.Application, secret: str) -> None:
     app[SIGNER] = sessions.SessionSigner(secret)
+    app[PROBLEMS] = URLSafeSerializer(secret, salt="arrears-bot problem")
     app.middlewares.append(security_headers)
     app.middlewares.append(guard)
     app.middlewares.append(team_scope)
