@@ -113,7 +113,7 @@ class Dispatcher:
         concurrency: int = 8,
         lease: timedelta = timedelta(minutes=5),
         budget: DatabaseBudget | None = None,
-        send_timeout: float = 30.0,
+        send_timeout: float = 15.0,
         poll_seconds: float = 5.0,
         observer: Observer | None = None,
     ) -> None:

@@ -39,15 +39,6 @@ class DispatchResult:
     deferred: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
 
-    def add(self, other: DispatchResult) -> None:
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
-        self.fell_back += other.fell_back
-        self.deferred += other.deferred
-        for channel, count in other.by_channel.items():
-            self.by_channel[channel] = self.by_channel.get(channel, 0) + count
-
 
 @dataclass(frozen=True)
 class Claim:

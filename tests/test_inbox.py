@@ -192,3 +192,26 @@ async def test_odd_ids_and_error_codes_are_refused_or_read_never_a_500(
         headers = {"X-Twilio-Signature": signature(f"{PUBLIC}{path}", form)}
         response = await raw_client.post(path, data=form, headers=headers)
         assert response.status == 204, code  # no such message: nothing to update
+
+
+@pytest.mark.postgresql_only
+async def test_a_later_message_waits_while_another_worker_holds_the_earlier_one(
+    backend: str, twilio_runtime: Runtime, raw_client: TestClient[object, object]
+) -> None:
+    await twilio_runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    for n, text in enumerate(["1", "100 euro"]):
+        assert await post(raw_client, inbound_form(text, f"SM{n:032d}")) == 200
+    first, second = await messages(twilio_runtime, direction="in")
+    worker = await asyncpg.connect(_admin_dsn(twilio_runtime.settings.database_url))
+    try:
+        # Another worker is busy with the first message: this one must not take the second.
+        transaction = worker.transaction()
+        await transaction.start()
+        await worker.execute("SELECT id FROM messages WHERE id = $1 FOR UPDATE", first.id)
+        assert await twilio_runtime.handle_inbox() == []
+        await transaction.rollback()
+    finally:
+        await worker.close()
+    assert [r.message_id for r in await twilio_runtime.handle_inbox()] == [first.id, second.id]
+    answers = [m.template for m in await messages(twilio_runtime, direction="out")]
+    assert answers == ["reply_plan_ask", "reply_plan_confirm"]
