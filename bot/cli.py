@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FastClock, ManualClock
@@ -50,7 +51,15 @@ app.add_typer(users_app, name="users")
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # Name the setting and the rule, never the value: values include secrets.
+        for problem in error.errors():
+            where = "_".join(str(part) for part in problem["loc"]).upper()
+            name = f"ARREARS_{where}: " if where else ""
+            typer.echo(f"setting {name}{problem['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

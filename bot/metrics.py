@@ -14,7 +14,6 @@ request comes from 127.0.0.1.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import time
 
 from aiohttp import web
@@ -22,10 +21,9 @@ from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.local_requests import from_this_machine
 from bot.runtime import Runtime
 from storage.queries import queue_depths
-
-_PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
 class Metrics:
@@ -169,12 +167,7 @@ def _allowed(request: web.Request, token: str | None) -> bool:
         if scheme.lower() != "bearer":
             return False
         return hmac.compare_digest(given.strip().encode(), token.encode())
-    if any(header in request.headers for header in _PROXY_HEADERS):
-        return False
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False
+    return from_this_machine(request)
 
 
 def metrics_handler(runtime: Runtime, metrics: Metrics) -> Handler:

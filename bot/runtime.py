@@ -191,6 +191,12 @@ class Runtime:
             )
             or "none",
         )
+        if not runtime.channels:
+            log.warning(
+                "no channel is on: reminders cannot go out and cases escalate as unreachable; "
+                "set a provider's credentials (docs/OPERATIONS.md), or ARREARS_SANDBOX=true "
+                "on a development machine"
+            )
         return runtime
 
     @property

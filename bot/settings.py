@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     sandbox: bool = Field(
-        default=True,
-        description="Deliver every channel without credentials to the local sandbox.",
+        default=False,
+        description="Development only: deliver every channel to the local /sandbox page. "
+        "Refused while any real provider or a public URL is set.",
     )
     tick_seconds: float = Field(default=60.0, gt=0)
     dispatch_seconds: float = Field(default=5.0, gt=0)
@@ -155,3 +156,27 @@ class Settings(BaseSettings):
         ):
             raise ValueError("use 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _sandbox_only_in_development(self) -> Settings:
+        # A sandbox next to a real provider would swallow the channels it does not serve
+        # (reminders marked sent that reach no one), and a public URL means a proxy in front,
+        # through which the sandbox's "only this machine" check sees every visitor as local.
+        if self.sandbox:
+            real = [name for name, on in self.real_parts().items() if on]
+            if real:
+                raise ValueError(
+                    "ARREARS_SANDBOX=true is for development only and cannot be combined with "
+                    + ", ".join(real)
+                    + "; set ARREARS_SANDBOX=false"
+                )
+        return self
+
+    def real_parts(self) -> dict[str, bool]:
+        """What makes this a real installation rather than a developer's machine."""
+        return {
+            "Twilio": bool(self.twilio_account_sid or self.twilio_auth_token),
+            "Telegram": self.telegram_bot_token is not None,
+            "SMTP": bool(self.smtp_host),
+            "ARREARS_PUBLIC_BASE_URL": bool(self.public_base_url),
+        }

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
-from bot.policy import Policy
+from bot.policy import CHANNELS, Policy
 from bot.sending_window import WEEK
 from handlers.linking import invite
 from messaging.outbox import Letterhead, insert_outbound, outbound, tenant_context
@@ -99,7 +99,19 @@ def _apply(
         case_ops.resume(session, case, now, reason="pause ended")
     action = decision.action
     if isinstance(action, SendStage):
-        options = routes(action.stage.channels, reachable(tenant.contact_points), available)
+        points = reachable(tenant.contact_points)
+        options = routes(action.stage.channels, points, available)
+        # A tenant's channel that this installation does not run is passed over, and the
+        # record says so: a reminder must never count as sent where no one could read it.
+        for channel in routes(action.stage.channels, points, CHANNELS, exclude=available):
+            case_ops.add_event(
+                session,
+                case.id,
+                "channel_off",
+                now,
+                stage=action.stage.name,
+                channel=channel.channel,
+            )
         if not options:
             case_ops.escalate(
                 session,

@@ -94,7 +94,7 @@ def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Applicati
         secret = settings.secret_key.get_secret_value()
     add_workplace_routes(app, secret)
     if settings.sandbox:
-        from messaging.sandbox_web import add_sandbox_routes
+        from bot.sandbox_web import add_sandbox_routes
 
         add_sandbox_routes(app)
     if settings.twilio_auth_token:

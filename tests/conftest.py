@@ -131,7 +131,8 @@ def sandbox() -> SandboxChannel:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    # A developer's set-up: no provider, the sandbox page on.
+    return Settings(database_url=database_url, sandbox=True, _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -140,3 +140,17 @@ def test_parse_survives_invalid_utf8_and_windows_line_ends() -> None:
     result = runner.invoke(app, ["parse"], input=b"hulp\r\n\xff\xfe betaald\r\n")
     assert result.exit_code == 0
     assert [json.loads(line)["intent"] for line in result.output.splitlines()] == ["help", "paid"]
+
+
+def test_a_sandbox_next_to_a_real_provider_stops_the_start_with_words_not_secrets(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARREARS_SANDBOX", "true")
+    monkeypatch.setenv("ARREARS_TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("ARREARS_TWILIO_AUTH_TOKEN", "very-secret-token-0123456789")
+    for command in (["serve"], ["worker"], ["db", "upgrade"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "ARREARS_SANDBOX=true is for development only" in result.output
+        assert "Traceback" not in result.output and "very-secret" not in result.output
+    assert not db.exists()  # stopped before touching anything

@@ -20,6 +20,7 @@ from messaging.channels.base import InboundMessage
 from storage.models import Dialogue, PaymentPlan
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
+from tests.pages import hidden
 
 
 @pytest.mark.parametrize(
@@ -202,7 +203,12 @@ async def test_a_whole_plan_conversation_on_the_sandbox_phone(
     async def reply(text: str) -> str:
         response = await client.post(
             "/sandbox/reply",
-            data={"contact_point": point.group(1), "text": text, "back": phone_path.group(1)},
+            data={
+                "contact_point": point.group(1),
+                "text": text,
+                "back": phone_path.group(1),
+                "csrf": hidden(page, "csrf"),
+            },
         )
         assert response.status == 200
         return await response.text()

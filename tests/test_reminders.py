@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock
 from bot.policy import parse_policy
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_channels
 from messaging.channels.base import (
     OutboundMessage,
     PermanentSendError,
@@ -17,6 +17,8 @@ from messaging.channels.sandbox import SandboxChannel
 from storage.queries import next_due
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
+from tests.fakes.twilio import FakeTwilio
+from tests.twilio_fixtures import twilio_settings
 
 
 async def run_until(runtime: Runtime, clock: ManualClock, end: datetime) -> None:
@@ -194,3 +196,28 @@ def test_an_answer_to_an_unknown_whatsapp_sender_goes_inside_the_window() -> Non
     assert not _session_open(notice, set(), now)
     known = Message(kind="reply", contact_point_id=7, created_at=now)
     assert not _session_open(known, set(), now) and _session_open(known, {7}, now)
+
+
+async def test_a_channel_without_a_provider_is_off_and_the_next_one_is_used(
+    database_url: str, clock: ManualClock, twilio: FakeTwilio
+) -> None:
+    """Only Twilio SMS is set up: WhatsApp and email are off, not "sent" into a sandbox."""
+    settings = twilio_settings(database_url, twilio)  # SMS only, sandbox left at its default
+    assert set(build_channels(settings)) == {"sms"}
+    runtime = await Runtime.start(settings, clock=clock, migrate=False)
+    try:
+        await runtime.import_data(arrears_csv(row("T1", email="anna@example.nl")), "d1.csv")
+        clock.advance(timedelta(days=3, hours=1))
+        await runtime.tick()
+        await runtime.dispatch()
+        (sent,) = await messages(runtime, direction="out")
+        assert (sent.channel, sent.status) == ("sms", "sent")
+        assert [r.form["To"] for r in twilio.requests] == ["+31612345678"]
+        (case,) = await cases(runtime)
+        off = [e.data for e in await events(runtime, case.id) if e.kind == "channel_off"]
+        assert off == [
+            {"stage": "friendly", "channel": "whatsapp"},
+            {"stage": "friendly", "channel": "email"},
+        ]
+    finally:
+        await runtime.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.policy import PolicyError, load_policy, parse_policy
 from bot.settings import Settings
@@ -32,10 +33,25 @@ def test_env_example_shows_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None
     assert Settings(_env_file=None) == defaults  # type: ignore[call-arg]
 
 
-def test_defaults_run_embedded() -> None:
+def test_defaults_run_embedded_without_the_sandbox() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
-    assert settings.sandbox
+    assert not settings.sandbox  # a development tool: on only when asked for
+
+
+@pytest.mark.parametrize(
+    "real",
+    [
+        {"twilio_account_sid": "AC" + "0" * 32, "twilio_auth_token": "x" * 32},
+        {"telegram_bot_token": "123:abc"},
+        {"smtp_host": "smtp.example.nl"},
+        {"public_base_url": "https://huur.example.nl"},
+    ],
+)
+def test_the_sandbox_is_refused_in_a_real_installation(real: dict[str, str]) -> None:
+    Settings(_env_file=None, **real)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="development only"):
+        Settings(_env_file=None, sandbox=True, **real)  # type: ignore[call-arg]
 
 
 def test_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -101,7 +101,6 @@ async def tg_runtime(
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=database_url,
-        sandbox=True,
         telegram_bot_token=TOKEN,
         telegram_bot_username="huur_test_bot",
         telegram_webhook_secret=SECRET,

@@ -11,9 +11,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.web import build_app
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
+from tests.pages import hidden
 
 
 @pytest.fixture
@@ -55,7 +57,12 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
 
     answer = await client.post(
         "/sandbox/reply",
-        data={"contact_point": point.group(1), "text": "hulp", "back": tenant_path.group(1)},
+        data={
+            "contact_point": point.group(1),
+            "text": "hulp",
+            "back": tenant_path.group(1),
+            "csrf": hidden(phone_page, "csrf"),
+        },
         allow_redirects=False,
     )
     assert answer.status == 303 and answer.headers["Location"] == tenant_path.group(1)
@@ -68,7 +75,8 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
 
 
 async def test_sandbox_refuses_an_empty_reply(client: TestClient[object, object]) -> None:
-    response = await client.post("/sandbox/reply", data={"text": ""})
+    csrf = hidden(await (await client.get("/sandbox")).text(), "csrf")
+    response = await client.post("/sandbox/reply", data={"text": "", "csrf": csrf})
     assert response.status == 400
 
 
@@ -76,8 +84,83 @@ async def test_unknown_tenant_is_404(client: TestClient[object, object]) -> None
     assert (await client.get("/sandbox/tenants/999")).status == 404
 
 
-async def test_sandbox_is_off_when_disabled(runtime: Runtime) -> None:
-    runtime.settings = runtime.settings.model_copy(update={"sandbox": False})
+async def test_the_sandbox_is_off_unless_asked_for(runtime: Runtime) -> None:
+    runtime.settings = Settings(database_url=runtime.settings.database_url, _env_file=None)  # type: ignore[call-arg]
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as test_client:
         assert (await test_client.get("/sandbox")).status == 404
-        assert (await test_client.get("/healthz")).status == 200
+        assert (await test_client.post("/sandbox/reply", data={"text": "STOP"})).status in (
+            404,
+            405,
+        )
+        index = await test_client.get("/", allow_redirects=False)
+        assert index.headers["Location"] == "/queue"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-For": "203.0.113.9"},
+        {"Forwarded": "for=203.0.113.9;proto=https"},
+        {"X-Real-IP": "203.0.113.9"},
+        {"X-Forwarded-Host": "huur.example.nl"},
+        {"Host": "huur.example.nl"},  # a proxy that adds nothing but passes the name on
+        {"Host": "rebind.attacker.example:8080"},  # DNS rebinding from a web page
+    ],
+)
+async def test_the_sandbox_turns_away_what_did_not_come_straight_from_this_machine(
+    client: TestClient[object, object], runtime: Runtime, headers: dict[str, str]
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    csrf = hidden(await (await client.get("/sandbox")).text(), "csrf")
+    assert (await client.get("/sandbox", headers=headers)).status == 403
+    assert (await client.get("/sandbox/tenants/1", headers=headers)).status == 403
+    posted = await client.post(
+        "/sandbox/reply",
+        data={"channel": "sms", "address": "+31612345678", "text": "STOP", "csrf": csrf},
+        headers=headers,
+    )
+    assert posted.status == 403
+    assert await messages(runtime) == []  # nothing received, no tenant opted out
+
+
+async def test_a_sandbox_reply_needs_the_pages_csrf_token(
+    client: TestClient[object, object], runtime: Runtime
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    reply = {"channel": "sms", "address": "+31612345678", "text": "STOP"}
+    assert (await client.post("/sandbox/reply", data=reply)).status == 403
+    await client.get("/sandbox")  # the cookie is set now, but the form field is missing
+    assert (await client.post("/sandbox/reply", data={**reply, "csrf": "guess"})).status == 403
+    assert await messages(runtime) == []
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"contact_point": "abc"},
+        {"contact_point": "9" * 30},
+        {"contact_point": "²"},
+        {"contact_point": "999999"},
+        {"channel": "pigeon", "address": "+31612345678"},
+    ],
+)
+async def test_a_hostile_sandbox_reply_is_a_clear_400(
+    client: TestClient[object, object], runtime: Runtime, field: dict[str, str]
+) -> None:
+    csrf = hidden(await (await client.get("/sandbox")).text(), "csrf")
+    response = await client.post("/sandbox/reply", data={"text": "hoi", "csrf": csrf, **field})
+    assert response.status == 400
+    assert await messages(runtime) == []
+
+
+async def test_a_sandbox_reply_goes_back_only_to_a_sandbox_page(
+    client: TestClient[object, object],
+) -> None:
+    csrf = hidden(await (await client.get("/sandbox")).text(), "csrf")
+    for back in ("//evil.example", "/sandbox/../queue", "/sandbox//evil.example", "https://x.nl"):
+        response = await client.post(
+            "/sandbox/reply",
+            data={"channel": "sms", "address": "+31699999999", "text": "hoi\x00", "csrf": csrf},
+            allow_redirects=False,
+        )
+        assert response.status == 303 and response.headers["Location"] == "/sandbox", back

@@ -151,6 +151,10 @@ CODES: dict[str, tuple[str, str]] = {
     "completed": ("Afgerond", "Completed"),
     "rejected": ("Afgewezen", "Rejected"),
     "reminder_queued": ("Herinnering klaargezet", "Reminder queued"),
+    "channel_off": (
+        "Niet bereikbaar via dit kanaal: het staat uit",
+        "Not reachable on this channel: it is off",
+    ),
     "reply_received": ("Antwoord ontvangen", "Reply received"),
     "claimed": ("Opgepakt", "Claimed"),
     "released": ("Teruggegeven", "Released"),

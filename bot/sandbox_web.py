@@ -1,33 +1,49 @@
 """The sandbox page: each tenant's conversation shown like a phone, and a box to answer as
-that tenant. A development tool: it answers only requests from this machine."""
+that tenant. A development tool, mounted only with ``ARREARS_SANDBOX=true`` (which the
+settings refuse next to any real provider or public URL). Even then it answers only a
+browser on this machine that asked for localhost and came through no proxy, and its form
+carries a CSRF token."""
 
 from __future__ import annotations
 
-import ipaddress
+import hmac
+import re
+import secrets
 import uuid
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from bot.local_requests import addressed_locally, from_this_machine
 from bot.web import RUNTIME, render_page
 from messaging.channels.base import InboundMessage
 from messaging.inbox import InboxBusy
 from storage.models import Case, ContactPoint, Message, Tenant
 
+_CSRF_COOKIE = "arrears_sandbox_csrf"
+_BACK = re.compile(r"/sandbox(/tenants/[0-9]{1,18})?")
+
 
 @web.middleware
 async def _local_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/sandbox"):
-        remote = request.remote or ""
-        try:
-            local = ipaddress.ip_address(remote).is_loopback
-        except ValueError:
-            local = False
-        if not local:
-            raise web.HTTPForbidden(text="the sandbox answers only on this machine")
+    if request.path.startswith("/sandbox") and not (
+        from_this_machine(request) and addressed_locally(request)
+    ):
+        raise web.HTTPForbidden(
+            text="The sandbox is a development tool: open it on this machine, "
+            "as http://127.0.0.1 or http://localhost, not through a proxy."
+        )
     return await handler(request)
+
+
+def _with_csrf(request: web.Request, template: str, **context: Any) -> web.Response:
+    token = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render_page(template, csrf=token, **context)
+    response.set_cookie(_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/sandbox")
+    return response
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -68,7 +84,8 @@ async def overview(request: web.Request) -> web.Response:
                 .limit(50)
             )
         )
-    return render_page(
+    return _with_csrf(
+        request,
         "sandbox_index.html",
         rows=rows,
         quiet=quiet,
@@ -99,7 +116,8 @@ async def phone(request: web.Request) -> web.Response:
             select(Case).where(Case.tenant_id == tenant_id).order_by(Case.id.desc()).limit(1)
         )
     points = sorted(tenant.contact_points, key=lambda p: (p.channel, p.id))
-    return render_page(
+    return _with_csrf(
+        request,
         "sandbox_phone.html",
         tenant=tenant,
         messages=messages,
@@ -113,20 +131,25 @@ async def phone(request: web.Request) -> web.Response:
 async def reply(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     form = await request.post()
-    text = str(form.get("text", "")).strip()
+    expected = request.cookies.get(_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        raise web.HTTPForbidden(text="This form has expired. Go back, reload and try again.")
+    text = str(form.get("text", "")).replace("\x00", "").strip()
     back = str(form.get("back", "/sandbox"))
-    if not back.startswith("/sandbox"):
+    if not _BACK.fullmatch(back):
         back = "/sandbox"
-    point_id = form.get("contact_point")
+    point_id = str(form.get("contact_point", "")).strip()
     channel = str(form.get("channel", ""))
     address = str(form.get("address", "")).strip()
     if point_id:
-        async with runtime.sessions() as session:
-            point = await session.get(ContactPoint, int(str(point_id)))
-            if point is None:
-                raise web.HTTPBadRequest(text="no such contact point")
-            channel, address = point.channel, point.address
-    if not text or not channel or not address:
+        point = None
+        if re.fullmatch(r"[0-9]{1,18}", point_id):
+            async with runtime.sessions() as session:
+                point = await session.get(ContactPoint, int(point_id))
+        if point is None:
+            raise web.HTTPBadRequest(text="no such contact point")
+        channel, address = point.channel, point.address
+    if not text or channel not in runtime.channels or not address:
         raise web.HTTPBadRequest(text="a reply needs a channel, an address and some text")
     try:
         await runtime.receive(
@@ -148,5 +171,5 @@ async def reply(request: web.Request) -> web.Response:
 def add_sandbox_routes(app: web.Application) -> None:
     app.middlewares.append(_local_only)
     app.router.add_get("/sandbox", overview)
-    app.router.add_get("/sandbox/tenants/{tenant_id:\\d+}", phone)
+    app.router.add_get("/sandbox/tenants/{tenant_id:[0-9]{1,18}}", phone)
     app.router.add_post("/sandbox/reply", reply)
