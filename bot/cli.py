@@ -16,10 +16,12 @@ from typing import Annotated
 import typer
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FastClock, ManualClock
 from bot.intents import parse_reply
+from bot.logs import ACCESS_LOG_FORMAT, configure_logging
 from bot.metrics import Metrics, serve_metrics
 from bot.policy import CHANNELS, load_policy
 from bot.runtime import Runtime
@@ -60,12 +62,7 @@ def _settings() -> Settings:
             name = f"ARREARS_{where}: " if where else ""
             typer.echo(f"setting {name}{problem['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler logs every run at INFO: a line a second says nothing to an operator.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+    configure_logging(settings.log_level)
     return settings
 
 
@@ -83,7 +80,7 @@ async def _serve_app(
     application: web.Application, host: str, port: int, stop: asyncio.Event | None = None
 ) -> None:
     stop = stop or _stop_signal()
-    runner = web.AppRunner(application)
+    runner = web.AppRunner(application, access_log_format=ACCESS_LOG_FORMAT)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -197,9 +194,17 @@ def import_file(
         try:
             summary = await runtime.import_data(data, file.name)
         except ArrearsFileError as error:
-            typer.echo(f"{file}: rejected, nothing was changed. Fix these lines:", err=True)
+            what = "these lines" if any(problem.line for problem in error.errors) else "this"
+            typer.echo(f"{file}: rejected, nothing was changed. Fix {what}:", err=True)
             for problem in error.errors:
                 typer.echo(f"  {problem}", err=True)
+            return 1
+        except DataError as error:
+            # The parser should have named the line; should a value slip past it, the
+            # transaction is undone all the same and the operator still needs a sentence.
+            typer.echo(
+                f"{file}: the database refused it, nothing was changed: {error.orig}", err=True
+            )
             return 1
         finally:
             await runtime.close()
