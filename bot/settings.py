@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -132,10 +133,32 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=10.0, gt=0, description="A consultant's login lasts this long."
     )
-    login_max_failures: int = Field(
-        default=5, ge=1, description="Wrong passwords in a row before an account locks."
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of your reverse proxies, e.g. "
+        "127.0.0.1,10.0.0.0/24. Only their X-Forwarded-For is believed, to count failed "
+        "logins per client; empty: every connection's own address counts.",
     )
-    lockout_minutes: int = Field(default=15, ge=1, description="How long a lock-out lasts.")
+    # Failed logins are counted per client address: the connection's own, or the one a
+    # trusted proxy forwarded for.
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins for one name from one address (within the window) before "
+        "that address is held off that name; other addresses are not.",
+    )
+    login_client_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one address, whatever the names (within the window), "
+        "before that address is held off every login.",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="Failed logins older than this are forgotten."
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="How long an address is held off a name, or every login."
+    )
     demo_day_seconds: float = Field(
         default=10.0, gt=0, description="Real seconds per simulated day in `arrears-bot demo`."
     )
@@ -146,6 +169,23 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("use at least 32 random characters (openssl rand -hex 32)")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an address or network") from None
+        return value
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(part, strict=False)
+            for part in (p.strip() for p in self.trusted_proxies.split(","))
+            if part
+        )
 
     @field_validator("telegram_webhook_secret")
     @classmethod

@@ -95,8 +95,6 @@ class User(Base):
     # A consultant in a team sees only its municipalities ([teams] in the policy).
     team: Mapped[str | None] = mapped_column(String(100))
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
@@ -305,6 +303,21 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed logins from one client address: its own count (name_key "") and one per name
+    typed from it (the name's SHA-256). See workplace.login_throttle."""
+
+    __tablename__ = "login_throttle"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]
+    held_until: Mapped[datetime | None]
+    # When the row says nothing any more (window and hold over): it may be deleted then.
+    forget_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Handover(Base):

@@ -1,11 +1,10 @@
-"""Consultants and coordinators: argon2 password hashes, and a lock-out after repeated wrong
-passwords. The lock-out rule is pure; the rest reads and writes the users table."""
+"""Consultants and coordinators: argon2 password hashes, and logging in, held off after
+repeated failures per client address (workplace.login_throttle)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -13,11 +12,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import SessionMaker
 from storage.models import User, WebSession
+from workplace import login_throttle
+from workplace.login_throttle import Limits
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a wrong name costs as long as a wrong
-# password and the timing does not tell which names exist.
+# Verified against when the name is unknown (or the account is off), so that every refusal
+# costs one argon2 verification and the timing does not tell which names exist.
 _DUMMY_HASH = _hasher.hash("no such user")
 MIN_PASSWORD_LENGTH = 12
 
@@ -29,24 +31,6 @@ class Role(StrEnum):
 
 class AccountError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Lockout:
-    failures: int
-    locked_until: datetime | None
-
-
-def after_failure(failures: int, now: datetime, max_failures: int, minutes: int) -> Lockout:
-    """One more wrong password: lock for `minutes` once `max_failures` are reached in a row."""
-    failures += 1
-    if failures >= max_failures:
-        return Lockout(0, now + timedelta(minutes=minutes))
-    return Lockout(failures, None)
-
-
-def is_locked(locked_until: datetime | None, now: datetime) -> bool:
-    return locked_until is not None and now < locked_until
 
 
 def check_password_rules(password: str, username: str) -> None:
@@ -83,7 +67,6 @@ async def add_user(
         role=role.value,
         team=team,
         password_hash=_hasher.hash(password),
-        failed_logins=0,
         active=True,
         created_at=now,
     )
@@ -94,7 +77,7 @@ async def add_user(
 
 async def change_user(session: AsyncSession, user_id: int, change: str, by: User) -> User:
     """A coordinator's change to an account: deactivate (its logins end at once), activate,
-    or unlock after a lock-out."""
+    or unlock (the name is no longer held off from any address)."""
     user = await session.get(User, user_id)
     if user is None:
         raise AccountError("no such user")
@@ -105,55 +88,65 @@ async def change_user(session: AsyncSession, user_id: int, change: str, by: User
     elif change == "activate":
         user.active = True
     elif change == "unlock":
-        user.failed_logins, user.locked_until = 0, None
+        await login_throttle.release_name(session, user.username)
     else:
         raise AccountError("unknown change")
     return user
 
 
 async def set_password(session: AsyncSession, username: str, password: str) -> User:
-    """A new password (forgotten, or leaked): every login of the account ends, any lock-out
-    is lifted."""
+    """A new password (forgotten, or leaked): every login of the account ends, any hold on
+    its name is lifted."""
     user = await session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         raise AccountError(f"no user {username.strip().lower()}")
     check_password_rules(password, user.username)
     user.password_hash = _hasher.hash(password)
-    user.failed_logins, user.locked_until = 0, None
+    await login_throttle.release_name(session, user.username)
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     return user
 
 
 class LoginResult(StrEnum):
+    """Why a login went as it did, for the log. The person logging in sees only OK or not:
+    one status and one text for every refusal."""
+
     OK = "ok"
-    WRONG = "wrong"  # unknown name or wrong password: the page says the same for both
-    LOCKED = "locked"
+    WRONG = "wrong"  # unknown name, account off, or wrong password
+    NAME_HELD = login_throttle.Held.NAME.value
+    CLIENT_HELD = login_throttle.Held.CLIENT.value
 
 
 async def authenticate(
-    session: AsyncSession,
+    sessions: SessionMaker,
     username: str,
     password: str,
     *,
+    client: str,
     now: datetime,
-    max_failures: int,
-    lockout_minutes: int,
+    limits: Limits,
 ) -> tuple[LoginResult, User | None]:
-    user = await session.scalar(
-        select(User).where(User.username == username.strip().lower()).with_for_update()
-    )
-    if user is None or not user.active or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+    """Every attempt costs the same: the charge to the throttle (keyed by the name as typed,
+    so unknown names count like real ones) and one argon2 verification, also when the name
+    is unknown or held off. The charge is committed before the password is checked, so
+    parallel attempts cannot outrun it; the check itself holds no lock."""
+    name = username.strip().lower()
+    async with sessions() as session, session.begin():
+        held = await login_throttle.admit(session, client, name, now, limits)
+        user = await session.scalar(select(User).where(User.username == name))
+    stored = user.password_hash if user is not None and user.active else None
+    right = _verify(stored or _DUMMY_HASH, password) and stored is not None
+    if held is not None:
+        return LoginResult(held.value), None
+    if not right or user is None:
         return LoginResult.WRONG, None
-    if is_locked(user.locked_until, now):
-        return LoginResult.LOCKED, None
-    if not _verify(user.password_hash, password):
-        lock = after_failure(user.failed_logins, now, max_failures, lockout_minutes)
-        user.failed_logins, user.locked_until = lock.failures, lock.locked_until
-        return (LoginResult.LOCKED if lock.locked_until else LoginResult.WRONG), None
-    user.failed_logins, user.locked_until = 0, None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    async with sessions() as session, session.begin():
+        await login_throttle.succeeded(session, client, name, now, limits)
+        user = await session.get(User, user.id)
+        if user is None or not user.active or stored is None or user.password_hash != stored:
+            return LoginResult.WRONG, None  # switched off, or a new password, meanwhile
+        if _hasher.check_needs_rehash(stored):
+            user.password_hash = _hasher.hash(password)
     return LoginResult.OK, user
 
 

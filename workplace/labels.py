@@ -11,9 +11,8 @@ ENGLISH = {
     "Inloggen": "Log in",
     "Gebruikersnaam": "User name",
     "Wachtwoord": "Password",
-    "Naam of wachtwoord klopt niet.": "Name or password is wrong.",
-    "Te veel pogingen. Dit account is even geblokkeerd; probeer het later opnieuw.": (
-        "Too many attempts. This account is locked for a while; try again later."
+    "Naam of wachtwoord klopt niet, of er is te vaak geprobeerd; probeer het dan later opnieuw.": (
+        "Name or password is wrong, or there were too many attempts; then try again later."
     ),
     "Reden": "Reason",
     "Huurder": "Tenant",

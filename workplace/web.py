@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from bot.web import RUNTIME, render_page
 from storage.models import Case, SignalBatch, Tenant, User
-from workplace import accounts, actions, reports, sessions, signals
+from workplace import accounts, actions, login_throttle, reports, sessions, signals
+from workplace.client_address import client_address
 from workplace.dossier import build_dossier, contact_attempts
 from workplace.labels import code_labels, translator
 from workplace.queries import (
@@ -155,28 +156,36 @@ async def login_submit(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="This form has expired. Go back, reload and try again.")
     settings = runtime.settings
     now = runtime.clock.now()
-    async with runtime.sessions() as session, session.begin():
-        result, user = await accounts.authenticate(
-            session,
-            str(form.get("username", "")),
-            str(form.get("password", "")),
-            now=now,
-            max_failures=settings.login_max_failures,
-            lockout_minutes=settings.lockout_minutes,
-        )
-        token = None
-        if user is not None:
+    result, user = await accounts.authenticate(
+        runtime.sessions,
+        str(form.get("username", "")),
+        str(form.get("password", "")),
+        client=login_throttle.client_key(client_address(request, settings.trusted_networks())),
+        now=now,
+        limits=login_throttle.limits(
+            per_name=settings.login_max_failures,
+            per_client=settings.login_client_max_failures,
+            window_minutes=settings.login_window_minutes,
+            hold_minutes=settings.lockout_minutes,
+        ),
+    )
+    token = None
+    if user is not None:
+        async with runtime.sessions() as session, session.begin():
             token, _ = await sessions.start(session, user, now=now, hours=settings.session_hours)
     if token is None:
         log.info("login refused (%s)", result.value)
         csrf = secrets.token_urlsafe(24)
+        # One status and one text for a wrong name, a wrong password and a hold alike: the
+        # answer must not tell which names exist (a hold counts names as typed, so it says
+        # nothing either, but one answer leaves nothing to compare).
         response = _page(
             request,
             "wp_login.html",
-            status=429 if result is accounts.LoginResult.LOCKED else 401,
+            status=401,
             csrf=csrf,
             next=_safe_next(str(form.get("next", ""))),
-            error=result.value,
+            error="refused",
         )
         response.set_cookie(
             _LOGIN_CSRF,
@@ -609,6 +618,10 @@ async def signals_batch(request: web.Request) -> web.Response:
     return response
 
 
+# Reports count days within the period; a period beyond these is a typo, not a question.
+_FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def _period(request: web.Request) -> tuple[date, date]:
     """The chosen period, inclusive dates; by default the last 30 days."""
     runtime = request.app[RUNTIME]
@@ -622,6 +635,8 @@ def _period(request: web.Request) -> tuple[date, date]:
         )
     except ValueError:
         raise web.HTTPBadRequest(text="give dates as yyyy-mm-dd") from None
+    if not all(_FIRST_DAY <= day <= _LAST_DAY for day in (start, end)):
+        raise web.HTTPBadRequest(text="choose dates between 2000 and 2100")
     if start > end:
         start, end = end, start
     return start, end
@@ -679,10 +694,13 @@ async def users_page(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     async with runtime.sessions() as session:
         users = list(await session.scalars(select(User).order_by(User.username)))
+        held_names = await login_throttle.held_names(session, runtime.clock.now())
     return _page(
         request,
         "wp_users.html",
         users=users,
+        # Held off from at least one address; "unlock" opens the name from everywhere.
+        held={user.id for user in users if login_throttle.name_key(user.username) in held_names},
         teams=sorted(runtime.policy.teams),
         problem=_problem(request),
     )
@@ -741,23 +759,25 @@ def add_workplace_routes(app: web.Application, secret: str) -> None:
     app.router.add_post("/language", language)
     app.router.add_get("/queue", queue_page)
     app.router.add_get("/api/queue", queue_api)
-    app.router.add_get("/cases/{case_id:\\d+}", case_page)
-    app.router.add_get("/api/cases/{case_id:\\d+}", case_api)
-    app.router.add_post("/cases/{case_id:\\d+}/claim", claim)
-    app.router.add_post("/cases/{case_id:\\d+}/release", release)
+    app.router.add_get("/cases/{case_id:[0-9]{1,18}}", case_page)
+    app.router.add_get("/api/cases/{case_id:[0-9]{1,18}}", case_api)
+    app.router.add_post("/cases/{case_id:[0-9]{1,18}}/claim", claim)
+    app.router.add_post("/cases/{case_id:[0-9]{1,18}}/release", release)
     app.router.add_post(
-        "/cases/{case_id:\\d+}/{action:reply|contact|plan|pause|resolve}", case_action
+        "/cases/{case_id:[0-9]{1,18}}/{action:reply|contact|plan|pause|resolve}", case_action
     )
-    app.router.add_post("/cases/{case_id:\\d+}/handover", handover)
-    app.router.add_post("/cases/{case_id:\\d+}/handovers/{handover_id:\\d+}/feedback", feedback)
-    app.router.add_get("/cases/{case_id:\\d+}/dossier", dossier_page)
-    app.router.add_get("/api/cases/{case_id:\\d+}/dossier", dossier_page)
-    app.router.add_get("/cases/{case_id:\\d+}/record", record_page)
+    app.router.add_post("/cases/{case_id:[0-9]{1,18}}/handover", handover)
+    app.router.add_post(
+        "/cases/{case_id:[0-9]{1,18}}/handovers/{handover_id:[0-9]{1,18}}/feedback", feedback
+    )
+    app.router.add_get("/cases/{case_id:[0-9]{1,18}}/dossier", dossier_page)
+    app.router.add_get("/api/cases/{case_id:[0-9]{1,18}}/dossier", dossier_page)
+    app.router.add_get("/cases/{case_id:[0-9]{1,18}}/record", record_page)
     app.router.add_get("/signals", signals_page)
     app.router.add_post("/signals", signals_export)
-    app.router.add_get("/signals/batches/{batch_id:\\d+}.{format:json|csv}", signals_batch)
+    app.router.add_get("/signals/batches/{batch_id:[0-9]{1,18}}.{format:json|csv}", signals_batch)
     app.router.add_get("/reports", reports_page)
     app.router.add_get("/api/reports", reports_api)
     app.router.add_get("/users", users_page)
     app.router.add_post("/users", users_add)
-    app.router.add_post("/users/{user_id:\\d+}", users_change)
+    app.router.add_post("/users/{user_id:[0-9]{1,18}}", users_change)
