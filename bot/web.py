@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 
 from bot.metrics import Metrics, metrics_handler
+from bot.request_guards import readable_input, unexpected_errors
 from bot.runtime import Runtime
 from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
@@ -78,7 +79,9 @@ async def _plain_server_header(_: web.Request, response: web.StreamResponse) -> 
 
 def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Application:
     metrics = metrics or Metrics()
-    app = web.Application(middlewares=[metrics.webhook_middleware()])
+    app = web.Application(
+        middlewares=[unexpected_errors, metrics.webhook_middleware(), readable_input]
+    )
     app.on_response_prepare.append(_plain_server_header)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)

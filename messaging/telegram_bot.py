@@ -7,10 +7,14 @@ secret_token); long polling serves installs without a public URL.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram.methods import TelegramMethod
+from aiogram.types import CallbackQuery, Message, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -21,6 +25,7 @@ from messaging.channels.telegram import MenuChoice
 from messaging.inbox import InboxBusy
 
 WEBHOOK_PATH = "/webhooks/telegram"
+log = logging.getLogger(__name__)
 
 
 def build_dispatcher(runtime: Runtime) -> Dispatcher:
@@ -77,9 +82,25 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
     return dispatcher
 
 
+class _Webhook(SimpleRequestHandler):
+    """aiogram's handler, but an update it cannot read is a 400 (after the secret is
+    checked), not a 500 that Telegram would send again and again."""
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            update = Update.model_validate(json.loads(await request.read()), context={"bot": bot})
+        except (ValueError, RecursionError) as error:  # not JSON, not an update, too deep
+            log.warning("telegram webhook: an update we cannot read (%s)", type(error).__name__)
+            raise web.HTTPBadRequest(text="not a Telegram update") from None
+        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+            bot, update, **self.data
+        )
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+
 def add_telegram_webhook(app: web.Application, runtime: Runtime, bot: Bot, secret: str) -> None:
     # In the foreground: Telegram's 200 means the message is stored, not merely received.
-    SimpleRequestHandler(
+    _Webhook(
         build_dispatcher(runtime), bot, secret_token=secret, handle_in_background=False
     ).register(app, path=WEBHOOK_PATH)
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.clock import ManualClock
@@ -314,3 +316,56 @@ async def test_idle_chat_limiters_are_forgotten_when_there_are_many(telegram: Fa
         assert set(channel._chats) == {"1", "4"}
     finally:
         await channel.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[1, 2, 3]",
+        b'"hulp"',
+        b'{"update_id": "x"}',
+        b'{"update_id": 1, "message": {"chat": 5}}',
+        b"[" * 50_000,  # deeper than any parser should follow
+        b"\xff\xfe\x00",
+        b"",
+    ],
+)
+async def test_an_update_we_cannot_read_is_a_400_and_stored_nowhere(
+    tg_runtime: Runtime, client: TestClient[object, object], body: bytes
+) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    response = await client.post("/webhooks/telegram", data=body, headers=headers)
+    assert response.status == 400
+    assert "Traceback" not in await response.text()
+    assert await messages(tg_runtime) == []
+    # Without the secret, it is refused before it is read.
+    refused = await client.post(
+        "/webhooks/telegram", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status == 401
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.text(max_size=500),
+    chat=st.integers(min_value=-(2**70), max_value=2**70),
+    update_id=st.integers(min_value=-(2**70), max_value=2**70),
+)
+async def test_fuzzed_updates_with_the_secret_are_never_a_500(
+    tg_runtime: Runtime, client: TestClient[object, object], text: str, chat: int, update_id: int
+) -> None:
+    update = message_update(1, CHAT, "x")
+    update["update_id"] = update_id
+    message = update["message"]
+    assert isinstance(message, dict)
+    message["text"], message["chat"]["id"], message["from"]["id"] = text, chat, chat
+    before = len(await messages(tg_runtime, direction="in"))
+    status = await post_update(client, update)
+    assert status in (200, 400)
+    stored = len(await messages(tg_runtime, direction="in")) - before
+    assert stored <= (1 if status == 200 else 0)

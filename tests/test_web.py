@@ -160,7 +160,13 @@ async def test_a_sandbox_reply_goes_back_only_to_a_sandbox_page(
     for back in ("//evil.example", "/sandbox/../queue", "/sandbox//evil.example", "https://x.nl"):
         response = await client.post(
             "/sandbox/reply",
-            data={"channel": "sms", "address": "+31699999999", "text": "hoi\x00", "csrf": csrf},
+            data={
+                "channel": "sms",
+                "address": "+31699999999",
+                "text": "hoi",
+                "back": back,
+                "csrf": csrf,
+            },
             allow_redirects=False,
         )
         assert response.status == 303 and response.headers["Location"] == "/sandbox", back
