@@ -222,3 +222,28 @@ async def test_an_unforeseen_error_is_a_plain_500_logged_without_its_values(
     (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.request_guards"]
     assert line.startswith("GET /broken/{n} failed: builtins.ValueError at ")
     assert "Anna" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"From": "+31" + "6" * 5000},
+        {"From": "whatsapp:" + "x" * 2000},
+        {"Body": "hulp\x00nodig"},
+        {"Body": "x" * 100_000},
+        {"To": "\x00"},
+        {"ErrorCode": "9" * 5000, "MessageStatus": "failed"},
+    ],
+)
+async def test_signed_but_odd_twilio_fields_are_kept_or_refused_never_a_500(
+    webhooks: Client, twilio_runtime: Runtime, fields: dict[str, str]
+) -> None:
+    for route in ("sms", "whatsapp", "status"):
+        path = f"/webhooks/twilio/{route}"
+        form = {**inbound_form("hulp", "SM" + "d" * 32), **fields}
+        headers = {"X-Twilio-Signature": signature(f"{PUBLIC}{path}", form)}
+        before = await written(twilio_runtime)
+        status = await answer(await webhooks.post(path, data=form, headers=headers))
+        assert status in (200, 204, 400), (route, status)
+        if status == 400:
+            assert await written(twilio_runtime) == before
