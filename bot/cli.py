@@ -199,11 +199,15 @@ def import_file(
             for problem in error.errors:
                 typer.echo(f"  {problem}", err=True)
             return 1
-        except DataError as error:
+        except DataError:
             # The parser should have named the line; should a value slip past it, the
             # transaction is undone all the same and the operator still needs a sentence.
+            # Not the database's own words: they can quote the value, and stderr often ends
+            # up in a log.
             typer.echo(
-                f"{file}: the database refused it, nothing was changed: {error.orig}", err=True
+                f"{file}: the database refused a value in it; nothing was changed. "
+                "Check lengths and amounts, or send the file to your administrator.",
+                err=True,
             )
             return 1
         finally:

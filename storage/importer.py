@@ -471,7 +471,7 @@ async def import_arrears(
             return ImportSummary(previous.id, previous.rows, 0, 0, 0, 0, already_imported=True)
         batch = ImportBatch(
             sha256=parsed.sha256,
-            filename=filename[:300],
+            filename=filename.encode("utf-8", "replace").decode().replace("\x00", "")[:300],
             rows=len(parsed.rows),
             opened=0,
             updated=0,
