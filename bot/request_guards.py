@@ -30,6 +30,9 @@ async def unexpected_errors(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
+    except web.RequestPayloadError:
+        # A body that cannot be read: compressed wrongly, cut off, an unknown encoding.
+        return web.Response(status=400, text="The request's body could not be read.")
     except Exception as error:
         # aiohttp would log the traceback with the error's message, which can quote what a
         # tenant wrote or a row of the database; the kind and the place are enough to find it.

@@ -8,19 +8,25 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from aiohttp import web
+from aiohttp import web, web_response
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 
 from bot.metrics import Metrics, metrics_handler
 from bot.request_guards import readable_input, unexpected_errors
 from bot.runtime import Runtime
+from bot.settings import SetupError
 from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
 from storage.db import describe
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
+
+# No software version for a scanner to look up. aiohttp names itself in the Server header of
+# every response, also of the 400s it gives requests it cannot parse before any app (or its
+# on_response_prepare) sees them; its module constant is the one place that reaches those.
+setattr(web_response, "SERVER_SOFTWARE", "arrears-bot")  # noqa: B010
 
 
 @lru_cache(maxsize=1)
@@ -72,17 +78,11 @@ async def index(request: web.Request) -> web.Response:
     raise web.HTTPFound("/queue")
 
 
-async def _plain_server_header(_: web.Request, response: web.StreamResponse) -> None:
-    """No software versions for a scanner to look up."""
-    response.headers["Server"] = "arrears-bot"
-
-
 def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Application:
     metrics = metrics or Metrics()
     app = web.Application(
         middlewares=[unexpected_errors, metrics.webhook_middleware(), readable_input]
     )
-    app.on_response_prepare.append(_plain_server_header)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler(runtime, metrics))
@@ -107,7 +107,10 @@ def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Applicati
     telegram = runtime.channels.get("telegram")
     if isinstance(telegram, TelegramChannel) and settings.telegram_mode == "webhook":
         if settings.telegram_webhook_secret is None:
-            raise ValueError("ARREARS_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
+            raise SetupError(
+                "ARREARS_TELEGRAM_WEBHOOK_SECRET is required in webhook mode "
+                "(or set ARREARS_TELEGRAM_MODE=polling)"
+            )
         from messaging.telegram_bot import add_telegram_webhook
 
         add_telegram_webhook(

@@ -3,6 +3,7 @@ channel we already trust. Opening it proves the chat belongs to the person who r
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -20,6 +21,9 @@ from storage.models import Case, ContactPoint, LinkToken, Tenant
 def new_token() -> str:
     # 32 characters of [A-Za-z0-9_-]: inside Telegram's 64-character start payload.
     return secrets.token_urlsafe(24)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def invite(session: AsyncSession, tenant_id: int, channel: str, now: datetime, days: int) -> str:
@@ -46,9 +50,16 @@ async def link_chat(
     now: datetime,
 ) -> bool:
     """Tie ``address`` on ``channel`` to the token's tenant; False if the token is no good."""
+    address = address.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:320]
     async with sessions() as session, session.begin():
-        link = await session.scalar(
-            select(LinkToken).where(LinkToken.token == token, LinkToken.channel == channel)
+        # Only what new_token() makes is looked up: anything else (a NUL, half a character)
+        # is no link, not a database error.
+        link = (
+            await session.scalar(
+                select(LinkToken).where(LinkToken.token == token, LinkToken.channel == channel)
+            )
+            if _TOKEN.fullmatch(token)
+            else None
         )
         if link is None or link.used_at is not None or link.expires_at <= now:
             await enqueue(

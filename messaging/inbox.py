@@ -41,8 +41,9 @@ class InboxBusy(Exception):
 
 
 def _clean(text: str, limit: int) -> str:
-    # PostgreSQL text cannot hold NUL; a tenant's message is kept without it.
-    return text.replace("\x00", "")[:limit]
+    # PostgreSQL text cannot hold NUL, and no database half a character (a lone surrogate,
+    # which Telegram's JSON can carry): a tenant's message is kept without them.
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:limit]
 
 
 def row(inbound: InboundMessage, now: datetime) -> dict[str, Any]:

@@ -92,6 +92,10 @@ class _Webhook(SimpleRequestHandler):
         except (ValueError, RecursionError) as error:  # not JSON, not an update, too deep
             log.warning("telegram webhook: an update we cannot read (%s)", type(error).__name__)
             raise web.HTTPBadRequest(text="not a Telegram update") from None
+        if update.message is None and update.callback_query is None:
+            # Not what the webhook was registered for (ALLOWED_UPDATES); aiogram would warn
+            # about it with the whole update, the tenant's words included, in the log.
+            return web.json_response({})
         result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
             bot, update, **self.data
         )

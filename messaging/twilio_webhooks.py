@@ -104,7 +104,8 @@ async def whatsapp(request: web.Request) -> web.Response:
 def _error(code_text: str | None) -> SendError | None:
     if not code_text:
         return None
-    code_text = code_text[:16]
+    # Kept in the record as given, but only as characters a database can hold.
+    code_text = re.sub(r"[^0-9A-Za-z_-]", "?", code_text[:16])
     # ASCII digits only, and few of them: "²" passes isdigit() and int() refuses it.
     code = int(code_text) if _CODE.fullmatch(code_text) else None
     if code in OUTSIDE_WINDOW_CODES:

@@ -4,7 +4,9 @@ answer, never a 500 or a traceback, and a refused one writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from urllib.parse import quote_from_bytes
 
 import pytest
@@ -15,9 +17,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from yarl import URL
 
+from bot.clock import ManualClock
+from bot.logs import quiet_libraries
 from bot.runtime import Runtime
 from bot.web import build_app
 from storage.models import CaseEvent, Message
+from tests.db_helpers import messages
 from tests.factories import arrears_csv, row
 from tests.fakes.twilio import signature
 from tests.pages import hidden
@@ -86,7 +91,15 @@ async def test_query_values_we_cannot_use_are_a_400(client: Client, path: str) -
 
 
 @pytest.mark.parametrize(
-    "path", ["/cases/99999999999999999999", "/api/cases/9223372036854775808", "/cases/0"]
+    "path",
+    [
+        "/cases/99999999999999999999",
+        "/api/cases/9223372036854775808",
+        "/cases/0",
+        "/cases/2147483648",  # beyond PostgreSQL's integer, within int64
+        "/cases/2147483648/record",
+        "/signals/batches/2147483648.csv",
+    ],
 )
 async def test_ids_beyond_any_row_are_a_404(client: Client, path: str) -> None:
     assert await answer(await client.get(path)) == 404
@@ -247,3 +260,74 @@ async def test_signed_but_odd_twilio_fields_are_kept_or_refused_never_a_500(
         assert status in (200, 204, 400), (route, status)
         if status == 400:
             assert await written(twilio_runtime) == before
+
+
+@pytest.mark.parametrize("path", ["/login", "/webhooks/twilio/sms"])
+async def test_a_body_that_cannot_be_decompressed_is_a_400_logged_in_one_line(
+    webhooks: Client, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet_libraries()
+    response = await webhooks.post(
+        path,
+        data=b"not gzip at all",
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert await answer(response) == 400
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_request_aiohttp_cannot_parse_names_no_software_and_logs_no_headers(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet_libraries()
+    server = TestServer(build_app(runtime), host="127.0.0.1")
+    await server.start_server()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        cookie = "arrears_session=" + "s" * 9000  # longer than aiohttp takes for a header
+        writer.write(f"GET /queue HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n".encode())
+        await writer.drain()
+        raw = await reader.read(65536)
+        writer.close()
+    finally:
+        await server.close()
+    head = raw.decode("latin-1").split("\r\n\r\n", 1)[0]
+    assert head.split(" ")[1] == "400" and "Server: arrears-bot" in head
+    assert "aiohttp" not in head and "Python" not in head
+    assert "ssssssss" not in caplog.text and "127.0.0.1" not in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.postgresql_only
+async def test_a_flood_of_logins_is_refused_or_answered_never_a_500(
+    backend: str, runtime: Runtime
+) -> None:
+    async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as flood:
+        page = await (await flood.get("/login")).text()
+        form = {"username": "nobody", "password": "x" * 12, "csrf": hidden(page, "csrf")}
+
+        async def one() -> int:
+            return (await flood.post("/login", data=form)).status
+
+        statuses = await asyncio.gather(*(one() for _ in range(60)), flood.get("/healthz"))
+    health = statuses.pop()
+    assert not isinstance(health, int) and health.status == 200
+    assert set(statuses) <= {401, 503}, statuses
+
+
+async def test_a_delivery_receipt_with_an_unstorable_error_code_is_recorded_once(
+    webhooks: Client, twilio_runtime: Runtime, clock: ManualClock
+) -> None:
+    await twilio_runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    clock.advance(timedelta(days=3, hours=1))
+    await twilio_runtime.tick()
+    await twilio_runtime.dispatch()
+    (sent,) = await messages(twilio_runtime, direction="out")
+    assert sent.provider_id
+    path = "/webhooks/twilio/status"
+    form = {"MessageSid": sent.provider_id, "MessageStatus": "failed", "ErrorCode": "1\x00"}
+    headers = {"X-Twilio-Signature": signature(f"{PUBLIC}{path}", form)}
+    response = await webhooks.post(path, data=form, headers=headers)
+    assert await answer(response) in (200, 204)  # not 503: Twilio would retry it forever
+    (failed, *_) = await messages(twilio_runtime, direction="out")
+    assert failed.status in ("failed", "queued") and "\x00" not in (failed.last_error or "")

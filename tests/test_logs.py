@@ -10,8 +10,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -111,8 +112,9 @@ async def test_an_import_and_a_conversation_at_debug_log_no_personal_data(
 def test_the_command_at_debug_logs_no_personal_data(tmp_path: Path) -> None:
     """The real process, as an operator runs it with ARREARS_LOG_LEVEL=DEBUG."""
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
-    good.write_bytes(arrears_csv(row("T1", email="anna@example.nl")))
-    bad.write_bytes(arrears_csv(row("T3", name="Bram Bakker", balance="veel")))
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y")  # a real process
+    good.write_bytes(arrears_csv(row("T1", email="anna@example.nl", as_of=today)))
+    bad.write_bytes(arrears_csv(row("T3", name="Bram Bakker", balance="veel", as_of=today)))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")},
         "ARREARS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'debug.db'}",
