@@ -1,0 +1,161 @@
+"""What tenants write, Dutch and English, by what it means. Word lists only; bot.intents
+decides which meaning wins. The marks "*" and " ~ " are explained in bot.reply_text."""
+
+from __future__ import annotations
+
+from bot.reply_text import phrases
+
+# The tenant may be in danger now: highest priority, crisis line in the answer.
+CRISIS = phrases("""
+    crisis | ontruim* | uit huis gezet | uit mijn huis gezet | eviction | evicted | deurwaarder |
+    bailiff | zelfmoord | suicide | suicidal | kill myself | voor eten |
+    niets ~ te eten | niks ~ te eten | geen ~ eten | no food | money for food | niet meer leven |
+    wil dood | zie het niet meer zitten | zie het echt niet meer zitten | er niet meer zijn |
+    einde aan maken | eind aan maken | mezelf iets aandoen | mezelf wat aandoen | end my life |
+    end it all
+""")
+
+# Passing details to the municipality (the early signal): an objection the law respects.
+OBJECTION = phrases("""
+    bezwaar | niet doorgeven | niet naar de gemeente | geen melding | object | do not share |
+    don't share | dont share | not pass | niet delen | niet dat mijn gegevens |
+    mijn gegevens niet | gegevens niet doorgeven | wil niet dat ~ gemeente | geen gemeente |
+    geen toestemming | geen gegevens | share my data | share my details | sharing my |
+    don't ~ municipality | do not ~ municipality | not ~ the municipality
+""")
+
+# An explicit ask for a person's help: it wins over an offer in the same message.
+HELP_ASKED = phrases("hulp | help | helpen | hulp nodig | support")
+
+# Hard times, debts, or a helper already involved: help, unless the tenant also offers a plan.
+HARDSHIP = phrases("""
+    schuldhulp* | schulden | bewind* | ontslag | ontslagen | werkloos | werk kwijt | baan kwijt |
+    gestopt met werken | burn-out | burnout | schuldsanering* | wsnp | ziek | overleden |
+    begrafenis | gescheiden | scheiding | geen geld | geen inkomen | uitkering | bijstand |
+    kom ~ niet rond | redt het niet | red ~ niet |
+    weet het niet meer | weet niet meer wat | kan ~ niet ~ betalen | kan ~ niks ~ betalen |
+    kan ~ niets ~ betalen | kunnen ~ niet ~ betalen | niet rondkomen | rondkomen | geen werk |
+    moeilijk | zwaar | krap | problemen | een probleem | geldzorgen | geldzaken | financiele |
+    inkomen ~ gedaald | minder inkomen | partner is weg | partner is vertrokken | no money | debt |
+    lost my job | sick | ill | died | can't pay | cant pay | cannot pay | can not pay |
+    unable to pay | struggling | financial | trouble | money problems | overzien |
+    overzicht kwijt | veel rekeningen
+""")
+
+# Already in debt assistance or under a bewindvoerder: the consultant writes to them.
+ASSISTED = phrases("""
+    bewindvoerder* | bewind | wsnp | schuldsanering* | budgetbeheer | kredietbank |
+    beschermingsbewind | budgetcoach | administrator | counsel* | helpt mij al | helpen mij al |
+    already helping | mijn schuldhulp* | schuldhulpmaatje | maatje | thuisadministratie |
+    via ~ schuldhulp* | gaat via ~ schuldhulp* | zit ~ schuldhulp* | zitten ~ schuldhulp* |
+    ben al ~ schuldhulp* | ben in ~ schuldhulp* | ben bij ~ schuldhulp* | al ~ schuldhulp* |
+    aangemeld ~ schuldhulp* | wachtlijst ~ schuldhulp* | loopt ~ schuldhulp* |
+    schuldhulp* ~ loopt | already ~ debt | in debt help
+""")
+
+DISPUTE = phrases("""
+    klopt ~ niet | niet klopt | niet juist | onjuist | fout* | not correct | incorrect | wrong |
+    mistake | vergissing | dispute | oneens | niet mee eens | geen achterstand | niets schuldig |
+    niks schuldig | don't owe | dont owe | do not owe | not right | isn't right |
+    verkeerde nummer | verkeerd nummer | woon ~ niet meer | woon hier niet | niet mijn schuld |
+    niet mijn adres | verhuisd | moved out | don't live here | not my debt | nooit ~ achterstand |
+    niet verrekend | niet verwerkt | kan niet kloppen | kan ~ niet kloppen | niet kloppen |
+    niet waar | not true | error | te hoog | too high | al een regeling |
+    al een betalingsregeling | regeling lopen | regeling loopt | betaal ~ netjes | betaal altijd |
+    altijd op tijd | hoe kan dat | klopt ~ geen kant | klopt niks | klopt niets | isn't my |
+    is not my | not mine | niet van mij | always pay | already have a payment plan
+""")
+
+CALLBACK = phrases("""
+    bel me | bel mij | belt u | terugbellen | teruggebeld | terug gebeld | bellen | call me |
+    phone me | call back | callback | ring me | telefonisch | on the phone | by phone |
+    iemand spreken | speak to someone | talk to someone | a call | phone call | belletje |
+    wil ~ gesprek | graag ~ gesprek | gesprek aanvragen | contact opnemen | contact met mij |
+    contact met me | contact me | contact with me | met iemand praten | iemand te spreken |
+    praten met | talk to | speak to
+""")
+
+PAID = phrases("""
+    betaald | overgemaakt | al voldaan | voldaan | gestort | paid | payed | transferred |
+    betaling ~ gedaan | payment done | payment made | made the payment | money sent |
+    sent the money | onderweg | geld staat erop | verstuurd | verzonden
+""")
+# "Betaald" that tells of no payment to us: wages coming in ("ik krijg vrijdag betaald"), the
+# end of a plan ("tot alles betaald is"), a deadline ("wanneer moet het betaald zijn").
+NOT_A_PAYMENT = phrases("""
+    krijg ~ betaald | krijgen ~ betaald | word ~ betaald | wordt ~ betaald | get paid |
+    tot ~ betaald | totdat ~ betaald | until ~ paid | moet ~ betaald | must be paid
+""")
+# A pay verb in the present or future: with a later date, "betaald" elsewhere is no payment.
+PROMISE = phrases("betaal | betalen | overmaken | maak ~ over | pay | will | i'll | zal | ga")
+# Said of a payment already made: "ik heb vrijdag betaald" stays paid, whatever the date.
+PAST = phrases("""
+    heb | hebben | heeft | had | gisteren | eergisteren | vorige | afgelopen | al | reeds | net |
+    zojuist | vanochtend | vanmorgen | already | have | has | did | yesterday | last | ago | just
+""")
+
+PLAN = phrases("""
+    regeling* | betalingsregeling | betaalregeling | betaalafspraak | afspraak | termijn* |
+    per maand | per mnd | p/m | pm | in de maand | elke maand | maandelijks | per week | in delen |
+    gespreid | verspreiden | verdelen | spread | later betalen | volgende maand | plan |
+    instalment* | installment* | per month | a month | monthly | pay later | next month |
+    arrangement | afbetalen | aflossen | in een keer | in 1x | in 1 keer | ineens | niet alles |
+    tegelijk | at once | in one go | uitstel | meer tijd | extra tijd | tijd nodig | more time |
+    elke week | iedere week | every week | wekelijks | weekly | beetje ~ betalen
+""")
+# Weaker signs of a plan or promise: they count only when nothing else was said.
+PLAN_WEAK = phrases("""
+    betaal | ga ~ betalen | ga ~ overmaken | pas ~ betalen | i'll pay | i will pay
+""")
+
+QUESTION = phrases("""
+    hoeveel | waarom | wie is | wie ben | wie bent | iban | rekeningnummer | wat moet | how much |
+    why | who is | who are | what | wat is | wat gebeurt | hoe kan ik betalen | hoe betaal ik |
+    hoe hoog | waar kan ik | kenmerk | betalingskenmerk
+""")
+# A question about how much or where to pay, which the bot may answer from the case's data.
+PAYMENT_QUESTION = phrases("""
+    hoeveel | how much | bedrag | saldo | iban | rekeningnummer | rekening nummer |
+    welke rekening | overmaken naar | betalen naar | naartoe | waar moet ik | hoe kan ik betalen |
+    hoe betaal ik | account number | which account | pay to | what do i owe | waar kan ik |
+    kenmerk | betalingskenmerk | hoe hoog | wat moet ik ~ betalen | pay with | ideal |
+    how do i pay | how can i pay | where do i pay | where can i pay
+""")
+
+STOP_WORDS = frozenset(
+    {"stop", "stopp", "stoppen", "afmelden", "unsubscribe", "uitschrijven", "cancel", "end", "quit"}
+)
+START_WORDS = frozenset({"start", "aanmelden", "unstop", "subscribe"})
+STOP = phrases("""
+    geen berichten meer | geen sms meer | geen smsjes meer | geen whatsapp meer |
+    geen whatsapps meer | geen appjes meer | geen mails meer | geen berichtjes meer |
+    niet meer sturen | niet meer appen | niet meer sms* | hou op met | houd op met |
+    stop met sms* | stop met app* | stop met berichten | stop met sturen | stop texting |
+    stop messaging | stop sending | no more messages | stop met ~ berichten | niet meer gestoord |
+    niet meer lastig | stuur ~ niks meer | stuur ~ niets meer | stuur ~ geen ~ meer | don't text |
+    dont text | do not text | don't message | do not message | text me anymore | remove me |
+    van de lijst | uit de lijst
+""")
+START = phrases("weer aanmelden | weer berichten | berichten weer | weer ontvangen")
+
+# Real words close to a keyword that must not be "corrected" into it.
+KEEP = frozenset(
+    {
+        "betaal",
+        "betalen",
+        "betaling",
+        "betaalt",
+        "maand",
+        "maanden",
+        "graag",
+        "bedankt",
+        "ineens",
+        "gestopt",
+        "stopgezet",
+        "helpt",
+        "gelezen",
+        "afspreken",
+        "zojuist",
+        "transfer",
+    }
+)
