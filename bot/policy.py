@@ -131,6 +131,14 @@ class SignalRules(_Frozen):
     personal_contact_modes: tuple[str, ...] = ("Telefoon", "Huisbezoek")
 
 
+class Texts(_Frozen):
+    """How the tenant's messages read."""
+
+    # "name": "Beste Anna de Vries," / "Dear Anna de Vries,"; "neutral": "Beste huurder," /
+    # "Dear tenant," (for a corporation whose records do not hold names fit to greet by).
+    greeting: Literal["name", "neutral"] = "name"
+
+
 class Policy(_Frozen):
     timezone: str = "Europe/Amsterdam"
     sending: SendingRules = SendingRules()
@@ -139,6 +147,7 @@ class Policy(_Frozen):
     plans: PlanRules = PlanRules()
     help: HelpPolicy = HelpPolicy()
     partners: PartnerPolicy = PartnerPolicy()
+    texts: Texts = Texts()
     # Consultants' teams: team name → the municipalities it serves. A consultant in a team
     # sees only those; coordinators see every team.
     teams: dict[str, tuple[str, ...]] = Field(default_factory=dict)

@@ -22,10 +22,11 @@ from bot.policy import CHANNELS, Policy
 from bot.sending_window import WEEK
 from handlers.linking import invite
 from messaging.outbox import Letterhead, insert_outbound, outbound, tenant_context
+from messaging.render import month_name
 from messaging.routing import reachable, routes
 from storage import cases as case_ops
 from storage.db import SessionMaker
-from storage.models import Case, Message, Tenant
+from storage.models import Case, Message, PaymentPlan, Tenant
 from storage.sql import claim
 
 
@@ -93,6 +94,7 @@ def _apply(
     result: TickResult,
     pending: list[_Queued],
     invites: Invites | None,
+    has_plan: bool = False,
 ) -> None:
     tenant = case.tenant
     if decision.resume:
@@ -125,6 +127,9 @@ def _apply(
             return
         first = options[0]
         context = tenant_context(letterhead, tenant, case.balance_cents)
+        # The subject names the month; a tenant with an agreed plan is not offered another.
+        context["arrears_month"] = month_name(case.arrears_since, tenant.language)
+        context["has_plan"] = has_plan
         if (
             invites is not None
             and "telegram" in available
@@ -198,11 +203,27 @@ async def tick(
                 )
             )
             recent = await _recent_reminders(session, [case.tenant_id for case in batch], now)
+            planned = set(
+                await session.scalars(
+                    select(PaymentPlan.case_id).where(
+                        PaymentPlan.case_id.in_(ids), PaymentPlan.status == "active"
+                    )
+                )
+            )
             pending: list[_Queued] = []
             for case in batch:
                 decision = decide(state_of(case, recent.get(case.tenant_id, ())), policy, now)
                 _apply(
-                    session, case, decision, available, letterhead, now, result, pending, invites
+                    session,
+                    case,
+                    decision,
+                    available,
+                    letterhead,
+                    now,
+                    result,
+                    pending,
+                    invites,
+                    case.id in planned,
                 )
                 result.cases += 1
             # One statement for the whole batch; the unique key drops a stage queued before.

@@ -27,9 +27,10 @@ from bot.dialogue import (
 from bot.intents import Intent, Reply, parse_reply
 from bot.plans import PlanTerms, outside_policy, terms_for
 from bot.policy import Policy
+from bot.situations import situation
 from messaging.channels.base import InboundMessage
 from messaging.outbox import Letterhead, enqueue, tenant_context
-from messaging.render import format_euros, plan_context
+from messaging.render import money, plan_context
 from messaging.routing import Reachable
 from storage import cases as case_ops
 from storage import dialogues
@@ -302,6 +303,9 @@ class _Turn:
         context: dict[str, Any] = tenant_context(
             self.letterhead, tenant, case.balance_cents if case else None
         )
+        # What they told us is acknowledged first; an agreed plan is not offered again.
+        context["situation"] = situation(text)
+        context["has_plan"] = case is not None and await _has_plan(session, case)
 
         async def answer(template: str) -> None:
             await enqueue(
@@ -413,7 +417,7 @@ class _Turn:
             await answer("reply_payment_details")
             return
         if reply.amount_cents:
-            context["amount"] = format_euros(reply.amount_cents)
+            context["amount"] = money(reply.amount_cents, tenant.language)
         context["crisis"] = reason == "crisis"
         context["help"] = self.policy.help.for_municipality(tenant.municipality).model_dump()
         if open_case:
@@ -495,7 +499,7 @@ class _Turn:
             **_numbers(terms),
             message_id=message_id,
         )
-        _describe(context, terms)
+        _describe(context, terms, tenant.language)
         return "reply_plan_confirm"
 
     async def agree(
@@ -531,7 +535,7 @@ class _Turn:
             message_id=message_id,
         )
         case_ops.pause(self.session, case, "plan", self.now)
-        _describe(context, terms)
+        _describe(context, terms, tenant.language)
         return "reply_plan_agreed"
 
     async def _outside_policy(self, tenant: Tenant, terms: PlanTerms) -> list[str]:
@@ -574,7 +578,7 @@ class _Turn:
             **numbers,
             reasons=reasons,
         )
-        _describe(context, terms)
+        _describe(context, terms, tenant.language)
         return "reply_plan_received"
 
 
@@ -596,8 +600,18 @@ def _numbers(terms: PlanTerms) -> dict[str, Any]:
     }
 
 
-def _describe(context: dict[str, Any], terms: PlanTerms) -> None:
-    context.update(plan_context(terms))
+def _describe(context: dict[str, Any], terms: PlanTerms, language: str) -> None:
+    context.update(plan_context(terms, language))
+
+
+async def _has_plan(session: AsyncSession, case: Case) -> bool:
+    return (
+        await session.scalar(
+            select(PaymentPlan.id)
+            .where(PaymentPlan.case_id == case.id, PaymentPlan.status == "active")
+            .limit(1)
+        )
+    ) is not None
 
 
 def _plan_row(case: Case, terms: PlanTerms, status: str, now: datetime) -> PaymentPlan:

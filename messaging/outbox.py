@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messaging.render import format_euros, render
+from messaging.render import money, render
 from messaging.routing import Reachable
 from storage.models import Message, Tenant
 from storage.sql import insert_ignoring_conflicts
@@ -20,17 +20,22 @@ class Letterhead:
 
     corporation: str
     phone: str
+    greeting: str = "name"  # the policy's [texts] greeting: "name" or "neutral"
 
 
 def tenant_context(
     letterhead: Letterhead, tenant: Tenant | None, balance_cents: int | None
 ) -> dict[str, Any]:
-    context: dict[str, Any] = {"corporation": letterhead.corporation, "phone": letterhead.phone}
+    context: dict[str, Any] = {
+        "corporation": letterhead.corporation,
+        "phone": letterhead.phone,
+        "greeting": letterhead.greeting,
+    }
     if tenant is not None:
         context["name"] = tenant.name
         context["municipality"] = tenant.municipality
     if balance_cents is not None:
-        context["balance"] = format_euros(balance_cents)
+        context["balance"] = money(balance_cents, tenant.language if tenant else "nl")
     return context
 
 

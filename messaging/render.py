@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
 from bot.plans import PlanTerms
@@ -15,6 +19,19 @@ LANGUAGES = ("nl", "en")
 CHANNEL_LABELS = {
     "nl": {"sms": "sms", "whatsapp": "WhatsApp", "telegram": "Telegram", "email": "e-mail"},
     "en": {"sms": "text message", "whatsapp": "WhatsApp", "telegram": "Telegram", "email": "email"},
+}
+# Babel's locale per language: British English writes "1 January 2027", as the Dutch do.
+_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+# What a template may leave out; render() fills these in when the caller did not.
+OPTIONAL: dict[str, Any] = {
+    "show_details": False,  # name and amounts: only to an address that is the tenant's alone
+    "municipality": None,
+    "telegram_link": None,
+    "greeting": "name",  # "neutral": "Beste huurder," ([texts] greeting in the policy)
+    "has_plan": False,  # an agreed plan: the menu offers no new one
+    "situation": None,  # what the tenant told us (bot.situations), acknowledged first
+    "arrears_month": None,  # "december": the email subject names the month
+    "crisis": False,
 }
 
 
@@ -27,6 +44,8 @@ class Rendered:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     # Plain text for phones, not HTML: autoescape would turn "€" and "&" into entities.
+    # trim_blocks: a line holding only a block tag leaves no empty line behind; a tag that
+    # closes a line of text swallows its line break too, so such lines end in "+%}".
     return Environment(  # noqa: S701
         loader=PackageLoader("messaging", "templates"),
         undefined=StrictUndefined,
@@ -35,19 +54,47 @@ def _environment() -> Environment:
     )
 
 
+def _locale(language: str) -> str:
+    return _LOCALES.get(language, _LOCALES["nl"])
+
+
 def format_euros(cents: int) -> str:
-    """Dutch notation: € 1.234,56."""
+    """Dutch notation: € 1.234,56 (the workplace and the command line)."""
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     return f"{sign}€ {euros:,}".replace(",", ".") + f",{rest:02d}"
 
 
+def money(cents: int, language: str) -> str:
+    """An amount as the tenant's language writes it: "€ 417,60", "€417.60".
+
+    Babel puts a non-breaking space after the Dutch euro sign; we send a plain one. The
+    non-breaking space is not in the GSM-7 alphabet, so one in a text message would send
+    the whole message as UCS-2: 70 characters a part instead of 160, two to three times
+    the cost. It also keeps every Dutch amount the same as format_euros writes it."""
+    text = format_currency(Decimal(cents) / 100, "EUR", locale=_locale(language))
+    return text.replace("\xa0", " ")
+
+
+def long_date(day: date, language: str) -> str:
+    """The date written out: 1 januari 2027, 1 January 2027."""
+    return format_date(day, format="long", locale=_locale(language))
+
+
+def month_name(day: date, language: str) -> str:
+    """The month's name: december, December."""
+    return format_date(day, format="LLLL", locale=_locale(language))
+
+
 # Templates whose answers are offered as buttons where the channel has them (Telegram);
 # SMS and the sandbox show the same choices as text in the message itself.
 _BUTTONS = {"reminder_": "_menu_buttons.txt", "reply_plan_confirm": "_confirm_buttons.txt"}
+# The menu's choice of a new payment plan, left out while the tenant has one; the other
+# digits keep their meaning (bot.intents).
+_PLAN_CHOICE = "1"
 
 
-def buttons(template: str | None, language: str) -> list[tuple[str, str]]:
+def buttons(template: str | None, language: str, has_plan: bool = False) -> list[tuple[str, str]]:
     """The reply options for a message as (what it sends back, label), from the button file
     in templates/<lang>/; none for a template without choices."""
     source_file = next(
@@ -59,22 +106,34 @@ def buttons(template: str | None, language: str) -> list[tuple[str, str]]:
     source, _, _ = _environment().loader.get_source(  # type: ignore[union-attr]
         _environment(), f"{lang}/{source_file}"
     )
-    return [
+    options = [
         (answer.strip(), label.strip())
         for answer, _, label in (line.partition("|") for line in source.splitlines() if line)
     ]
+    if has_plan and source_file == _BUTTONS["reminder_"]:
+        options = [option for option in options if option[0] != _PLAN_CHOICE]
+    return options
 
 
-def plan_context(terms: PlanTerms) -> dict[str, Any]:
-    """A plan's numbers as the plan templates show them."""
+def plan_context(terms: PlanTerms, language: str = "nl") -> dict[str, Any]:
+    """A plan's numbers as the plan templates show them. `parts` counts the instalments of
+    each amount in order: [[6, "€ 60,00"], [1, "€ 57,60"]] for 417,60 at 60 a month, so
+    the text adds up to the total."""
     schedule = terms.schedule()
+    parts: list[list[Any]] = []
+    for _, cents in schedule:
+        if parts and parts[-1][1] == cents:
+            parts[-1][0] += 1
+        else:
+            parts.append([1, cents])
     return {
-        "amount": format_euros(terms.amount_cents),
+        "amount": money(terms.amount_cents, language),
         "months": terms.months,
-        "total": format_euros(terms.total_cents),
-        "first_due": schedule[0][0].strftime("%d-%m-%Y"),
-        "last_due": schedule[-1][0].strftime("%d-%m-%Y"),
-        "last_amount": format_euros(schedule[-1][1]),
+        "total": money(terms.total_cents, language),
+        "first_due": long_date(schedule[0][0], language),
+        "last_due": long_date(schedule[-1][0], language),
+        "last_amount": money(schedule[-1][1], language),
+        "parts": [[count, money(cents, language)] for count, cents in parts],
     }
 
 
@@ -94,10 +153,7 @@ def render(template: str, language: str, channel: str, context: dict[str, Any]) 
     lang = language if language in LANGUAGES else "nl"
     env = _environment()
     values = {
-        "menu": False,
-        "show_details": False,
-        "municipality": None,
-        "telegram_link": None,
+        **OPTIONAL,
         **context,
         "channel": channel,
         "channel_label": CHANNEL_LABELS[lang].get(channel, channel),

@@ -215,7 +215,7 @@ async def test_a_whole_plan_conversation_on_the_sandbox_phone(
 
     assert "Hoeveel kunt u per maand betalen" in await reply("1")
     shown = await reply("100")
-    assert "7 keer € 100,00" in shown and "Stuur JA" in shown
+    assert "6 keer € 100,00 en 1 keer € 50,00" in shown and "Stuur JA" in shown
     assert "Afgesproken!" in await reply("JA")
     assert await plans(runtime) == [("active", 10000, 7)]
     clock.advance(timedelta(days=34))

@@ -256,7 +256,7 @@ async def test_not_on_whatsapp_is_delivered_by_sms_and_the_case_shows_both(
     assert (result.failed, result.fell_back, result.sent) == (1, 1, 1)
     wa, sms = twilio.requests
     assert wa.form["To"] == f"whatsapp:{ANNA}" and wa.form["ContentSid"] == "HX" + "b" * 32
-    assert sms.form["To"] == ANNA and "Hallo Anna de Vries" in sms.form["Body"]
+    assert sms.form["To"] == ANNA and "Beste Anna de Vries" in sms.form["Body"]
     sent = (await messages(twilio_runtime, channel="sms"))[0]
     status = await post_signed(
         client,

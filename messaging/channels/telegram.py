@@ -36,9 +36,11 @@ class MenuChoice(CallbackData, prefix="menu"):
     choice: str
 
 
-def keyboard(template: str | None, language: str) -> InlineKeyboardMarkup | None:
+def keyboard(
+    template: str | None, language: str, has_plan: bool = False
+) -> InlineKeyboardMarkup | None:
     """The message's reply options as inline buttons, or None for a message without."""
-    options = buttons(template, language)
+    options = buttons(template, language, has_plan)
     if not options:
         return None
     builder = InlineKeyboardBuilder()
@@ -80,7 +82,10 @@ class TelegramChannel:
         return self._chats.setdefault(chat, RateLimiter(self._per_chat_rate))
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        markup = keyboard(message.template, message.language)
+        # The message's context: a tenant with an agreed plan is not offered another.
+        markup = keyboard(
+            message.template, message.language, message.variables.get("has_plan") == "True"
+        )
         await self.chat_limiter(message.address).wait()
         await self._limiter.wait()
         try:
