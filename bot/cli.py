@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -19,14 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import FastClock, ManualClock
 from bot.intents import parse_reply
 from bot.logs import ACCESS_LOG_FORMAT, configure_logging
 from bot.metrics import Metrics, serve_metrics
-from bot.policy import CHANNELS, load_policy
 from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.startup_errors import explain
 from bot.web import build_app
 from bot.workers import Workers
 from messaging.channels.telegram import TelegramChannel
@@ -35,20 +32,22 @@ from messaging.telegram_bot import Polling, register_webhook
 from storage.arrears_file import ArrearsFileError
 from storage.db import create_engine
 from storage.migrate import upgrade
-from workplace.accounts import AccountError, Role, add_user, set_password
+from workplace.accounts import AccountError, Role, add_user, check_new_user, set_password
 from workplace.queries import QueueFilter
 from workplace.queries import queue as workplace_queue
 
-DEMO_CONSULTANT = "consulent"
-
+# Plain help text: Rich markup would eat "[teams]" and give every flag a "<bool>".
 app = typer.Typer(
     help="arrears-bot: reach tenants in rent arrears early and kindly.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
-users_app = typer.Typer(help="Consultants and coordinators.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Consultants and coordinators.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(users_app, name="users")
 
 
@@ -84,6 +83,7 @@ async def _serve_app(
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    print(f"arrears-bot listening on http://{host}:{port}/", flush=True)
     try:
         await stop.wait()
     finally:
@@ -145,7 +145,6 @@ def serve() -> None:
                 "sandbox is on while listening on %s; set ARREARS_SANDBOX=false in production",
                 settings.host,
             )
-        print(f"arrears-bot listening on http://{settings.host}:{settings.port}/")
         await _serve_app(application, settings.host, settings.port, stop)
 
     asyncio.run(main())
@@ -272,6 +271,11 @@ def users_add(
     ] = None,
 ) -> None:
     """Add a consultant or coordinator; the password is asked twice and never shown."""
+    # A name that is taken or not allowed is told before anyone types a password twice.
+    _account_change(
+        lambda session, runtime: check_new_user(session, name, team, runtime.policy.teams.keys()),
+        "Not added",
+    )
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     _account_change(
         lambda session, runtime: add_user(
@@ -279,7 +283,7 @@ def users_add(
             name,
             password,
             role=role,
-            now=runtime.clock.now(),
+            now=runtime.wall_clock.now(),
             display_name=display_name,
             team=team,
             known_teams=runtime.policy.teams.keys(),
@@ -325,10 +329,12 @@ def queue() -> None:
             f"{'case':>6}  {'prio':>4}  {'reason':<14} {'waiting since':<17} "
             f"{'balance':>12}  tenant"
         )
+        tz = runtime.policy.tz  # a person reads it: the corporation's clock, not UTC
         for entry in entries:
             typer.echo(
                 f"{entry.case_id:>6}  {entry.priority:>4}  {entry.reason:<14} "
-                f"{entry.escalated_at:%Y-%m-%d %H:%M} {format_euros(entry.balance_cents):>12}  "
+                f"{entry.escalated_at.astimezone(tz):%Y-%m-%d %H:%M} "
+                f"{format_euros(entry.balance_cents):>12}  "
                 f"{entry.tenant_ref} {entry.tenant_name}"
             )
 
@@ -366,8 +372,7 @@ def demo(
     ),
 ) -> None:
     """Simulated tenants on the sandbox, a fast clock, the web page on 127.0.0.1."""
-    from bot.demo import Simulation, demo_rows, demo_start, not_on_whatsapp, summarise
-    from messaging.channels.sandbox import SandboxChannel
+    from bot.demo_run import DemoRun
 
     base = _settings()
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -382,92 +387,20 @@ def demo(
             # process sends everything, so a month-long lease loses nothing and keeps a
             # claim from lapsing between a send and its record.
             "send_lease_seconds": 30 * 86400,
+            # It prints a login and lets anyone write as a tenant: this machine only.
+            "host": base.host if base.host in ("127.0.0.1", "localhost", "::1") else "127.0.0.1",
         }
     )
-    first_day = date.fromisoformat(start)
-
-    async def prepare(clock: ManualClock | FastClock) -> tuple[Runtime, Simulation]:
-        rows = demo_rows()
-        sandbox = SandboxChannel()
-        runtime = await Runtime.start(
-            settings, clock=clock, channels=dict.fromkeys(CHANNELS, sandbox)
-        )
-        simulation = Simulation(runtime, rows, seed)
-        sandbox.failure_rules.append(not_on_whatsapp(simulation.no_whatsapp))
-        password = secrets.token_urlsafe(12)
-        async with runtime.sessions() as session, session.begin():
-            await add_user(
-                session,
-                DEMO_CONSULTANT,
-                password,
-                role=Role.COORDINATOR,
-                now=clock.now(),
-                display_name="Demo consulent",
-            )
-        logins.append(password)
-        return runtime, simulation
-
-    logins: list[str] = []
-
-    def print_login(how: str) -> None:
-        typer.echo(f"Consultant login: {DEMO_CONSULTANT} / {logins[-1]}  ({how})")
-
-    async def run_headless() -> None:
-        clock = ManualClock(demo_start(first_day, load_policy().tz))
-        runtime, simulation = await prepare(clock)
-        try:
-            await simulation.run_until(clock, clock.now() + timedelta(days=days))
-            summary = await summarise(runtime)
-        finally:
-            await runtime.close()
-        typer.echo(
-            f"Demo: {len(simulation.tenants)} tenants, {days} days from {first_day}, seed {seed}\n"
-        )
-        typer.echo(summary.table())
-        typer.echo(
-            f"\nDatabase kept in {database}: try ARREARS_DATABASE_URL="
-            f"sqlite+aiosqlite:///{database} arrears-bot queue"
-        )
-        print_login(
-            f"to see the queue: ARREARS_DATABASE_URL=sqlite+aiosqlite:///{database} "
-            f"arrears-bot serve, then http://{settings.host}:{settings.port}/login"
-        )
-
-    async def run_live() -> None:
-        per_day = day_seconds or settings.demo_day_seconds
-        policy = load_policy()
-        manual = ManualClock(demo_start(first_day, policy.tz))
-        runtime, simulation = await prepare(manual)
-        # Skip the quiet first days: start live just before the first reminders go out.
-        quiet = timedelta(days=policy.stages[0].after_days, hours=2)
-        await simulation.run_until(manual, manual.now() + quiet)
-        clock = FastClock(manual.now(), speed=86400 / per_day)
-        runtime.clock = clock
-        scheduler = build_scheduler(
-            runtime, tick=lambda: simulation.step(clock.now()), dispatch=runtime.dispatch
-        )
-        step = max(0.5, min(1.0, per_day / 48))
-        scheduler.reschedule_job("tick", trigger="interval", seconds=step)
-        application = build_app(runtime)
-
-        async def started(_: web.Application) -> None:
-            scheduler.start()
-
-        async def stopped(_: web.Application) -> None:
-            scheduler.shutdown(wait=False)
-            await runtime.close()
-
-        application.on_startup.append(started)
-        application.on_cleanup.append(stopped)
-        typer.echo(f"Demo running: one simulated day every {per_day:g} s.")
-        typer.echo(f"Open http://{settings.host}:{settings.port}/sandbox  (Ctrl+C to stop)")
-        print_login(
-            f"http://{settings.host}:{settings.port}/login; the queue fills as the month runs"
-        )
-        await _serve_app(application, settings.host, settings.port)
-
-    asyncio.run(run_headless() if headless else run_live())
+    if settings.host != base.host:
+        typer.echo(f"The demo listens on this machine only, not on {base.host}.", err=True)
+    run = DemoRun(settings, date.fromisoformat(start), days, seed, database, typer.echo)
+    per_day = day_seconds or settings.demo_day_seconds
+    asyncio.run(run.headless() if headless else run.live(per_day, _serve_app))
 
 
 def main() -> None:
-    app()
+    try:
+        app(standalone_mode=True)
+    except Exception as error:
+        typer.echo(f"arrears-bot: {explain(error)}", err=True)
+        sys.exit(1)

@@ -22,9 +22,10 @@ from bot.web import RUNTIME, render_page
 from messaging.channels.base import InboundMessage
 from messaging.inbox import InboxBusy
 from storage.models import Case, ContactPoint, Message, Tenant
+from workplace.labels import translator
 
 _CSRF_COOKIE = "arrears_sandbox_csrf"
-_BACK = re.compile(r"/sandbox(/tenants/[0-9]{1,18})?")
+_BACK = re.compile(r"/sandbox(/tenants/[0-9]{1,9})?")
 
 
 @web.middleware
@@ -41,7 +42,8 @@ async def _local_only(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def _with_csrf(request: web.Request, template: str, **context: Any) -> web.Response:
     token = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render_page(template, csrf=token, **context)
+    # The sandbox is a developer's page and speaks English, its <html lang> too.
+    response = render_page(template, csrf=token, lang="en", t=translator("en"), **context)
     response.set_cookie(_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/sandbox")
     return response
 
@@ -123,9 +125,21 @@ async def phone(request: web.Request) -> web.Response:
         messages=messages,
         case=case,
         points=points,
+        chosen=_conversation_point(points, messages),
         now=runtime.clock.now(),
         tz=runtime.policy.tz,
     )
+
+
+def _conversation_point(points: list[ContactPoint], messages: list[Message]) -> int | None:
+    """The contact point the conversation is on, for the answer to go back on: where the
+    tenant last wrote from, else where the bot last wrote to (messages oldest first)."""
+    ids = {(point.channel, point.address): point.id for point in points}
+    for direction in ("in", "out"):
+        for message in reversed(messages):
+            if message.direction == direction and (message.channel, message.address) in ids:
+                return ids[(message.channel, message.address)]
+    return None
 
 
 async def reply(request: web.Request) -> web.Response:
@@ -143,7 +157,7 @@ async def reply(request: web.Request) -> web.Response:
     address = str(form.get("address", "")).strip()
     if point_id:
         point = None
-        if re.fullmatch(r"[0-9]{1,18}", point_id):
+        if re.fullmatch(r"[0-9]{1,9}", point_id):
             async with runtime.sessions() as session:
                 point = await session.get(ContactPoint, int(point_id))
         if point is None:
@@ -171,5 +185,5 @@ async def reply(request: web.Request) -> web.Response:
 def add_sandbox_routes(app: web.Application) -> None:
     app.middlewares.append(_local_only)
     app.router.add_get("/sandbox", overview)
-    app.router.add_get("/sandbox/tenants/{tenant_id:[0-9]{1,18}}", phone)
+    app.router.add_get("/sandbox/tenants/{tenant_id:[0-9]{1,9}}", phone)
     app.router.add_post("/sandbox/reply", reply)

@@ -9,6 +9,12 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class SetupError(ValueError):
+    """The settings together cannot run the service; the message says what to set."""
 
 
 class Settings(BaseSettings):
@@ -168,6 +174,20 @@ class Settings(BaseSettings):
     def _secret_key_length(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("use at least 32 random characters (openssl rand -hex 32)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_we_speak(cls, value: str) -> str:
+        # Said without the value: the URL carries the database password.
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            driver = ""
+        if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(
+                "use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/NAME"
+            )
         return value
 
     @field_validator("trusted_proxies")

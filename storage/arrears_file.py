@@ -8,7 +8,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
@@ -22,6 +22,7 @@ OPTIONAL = (
     "phone",
     "email",
     "language",
+    "street",
     "postcode",
     "house_number",
     "house_number_suffix",
@@ -71,6 +72,7 @@ _MAX_LENGTH = {
         name: _max_length(Tenant.__table__.c[name])
         for name in (
             "name",
+            "street",
             "postcode",
             "house_number",
             "house_number_suffix",
@@ -93,6 +95,7 @@ class ArrearsRow:
     monthly_rent_cents: int
     balance_cents: int
     as_of: date
+    street: str | None = None
     postcode: str | None = None
     house_number: str | None = None
     house_number_suffix: str | None = None
@@ -206,7 +209,7 @@ def _unreadable(error: csv.Error) -> str:
     return f"not readable as CSV: {error}"
 
 
-def _row(line: int, raw: dict[str, str], region: str) -> ArrearsRow:
+def _row(line: int, raw: dict[str, str], region: str, today: date | None) -> ArrearsRow:
     problems: list[str] = []
 
     def field(name: str, convert: type | object) -> object:
@@ -231,6 +234,12 @@ def _row(line: int, raw: dict[str, str], region: str) -> ArrearsRow:
         problems.append("monthly_rent must be more than zero")
     balance = field("balance", parse_amount)
     as_of = field("as_of", parse_date)
+    # A day ahead is allowed: a list made in the evening for the next morning.
+    if today is not None and isinstance(as_of, date) and as_of > today + timedelta(days=1):
+        problems.append(
+            f"as_of: {as_of.isoformat()} is after today ({today.isoformat()}); "
+            "a list cannot be from the future"
+        )
     phone = field("phone", lambda value: parse_phone(value, region))
     email = _clean(raw.get("email")) or None
     if email is not None and not _EMAIL.match(email):
@@ -251,6 +260,7 @@ def _row(line: int, raw: dict[str, str], region: str) -> ArrearsRow:
         **{
             column: _clean(raw.get(column)) or None
             for column in (
+                "street",
                 "house_number",
                 "house_number_suffix",
                 "city",
@@ -277,6 +287,7 @@ def _row(line: int, raw: dict[str, str], region: str) -> ArrearsRow:
         monthly_rent_cents=rent,
         balance_cents=balance,
         as_of=as_of,
+        street=texts["street"],
         postcode=texts["postcode"],
         house_number=texts["house_number"],
         house_number_suffix=texts["house_number_suffix"],
@@ -308,8 +319,12 @@ def _read_header(reader: Any) -> list[str]:
     return columns
 
 
-def parse_arrears_file(data: bytes, region: str = "NL") -> ArrearsFile:
-    """Every row, or ArrearsFileError naming every bad line (line 1 is the header)."""
+def parse_arrears_file(
+    data: bytes, region: str = "NL", *, today: date | None = None
+) -> ArrearsFile:
+    """Every row, or ArrearsFileError naming every bad line (line 1 is the header). With
+    `today` (the caller's clock: parsing stays pure), a list dated more than a day later
+    is refused: a typing error, and one that would date the tenants' arrears wrongly."""
     try:
         text = decode_csv_text(data)
     except NotCsvText as exc:
@@ -342,7 +357,7 @@ def parse_arrears_file(data: bytes, region: str = "NL") -> ArrearsFile:
             # A line break typed into a spreadsheet cell is a space to anyone reading it.
             record = [_LINE_BREAKS.sub(" ", cell) for cell in record]
         try:
-            row = _row(line, dict(zip(columns, record, strict=True)), region)
+            row = _row(line, dict(zip(columns, record, strict=True)), region, today)
         except ValueError as exc:
             errors.append(LineError(line, str(exc)))
             continue

@@ -24,6 +24,7 @@ from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import format_euros
 from messaging.routing import reachable, routes
 from storage import cases as case_ops
+from storage import promises
 from storage.arrears_file import ArrearsFile, ArrearsRow
 from storage.db import SessionMaker
 from storage.models import (
@@ -273,6 +274,14 @@ async def _sync_cases(
             {"case_id": case_id, "at": now, "actor": "import", "kind": kind, "data": data}
         )
 
+    async def notify(case: Case, template: str, key: str, **extra: Any) -> None:
+        found = points.get(case.tenant_id, [])
+        await _notify(session, case, found, available, letterhead, now, template, key, extra)
+
+    # Paid, but told that a colleague will get in touch: that comes first (storage.promises).
+    paid = [tenant_ids[row.tenant_ref] for row in rows if row.balance_cents <= 0]
+    promised = await promises.unkept(session, [open_cases[t].id for t in paid if t in open_cases])
+
     for row in rows:
         tenant_id = tenant_ids[row.tenant_ref]
         case = open_cases.get(tenant_id)
@@ -308,37 +317,25 @@ async def _sync_cases(
             case.balance_cents = row.balance_cents
             case.version += 1
         if row.balance_cents <= 0:
-            case.status = CaseStatus.CLOSED
-            case.closed_at = now
-            case.close_reason = "paid"
-            case.next_action_at = None
-            case.version += 1
-            event(case.id, "closed", reason="paid")
-            await _notify(
-                session,
-                case,
-                points.get(tenant_id, []),
-                available,
-                letterhead,
-                now,
-                "thanks_cleared",
-                f"case:{case.id}:thanks",
-            )
-            closed += 1
+            if case.id in promised:
+                rent = row.monthly_rent_cents
+                promises.hold_for_contact(session, case, now, rent, event, changed)
+                updated += int(changed)
+            else:
+                case.status = CaseStatus.CLOSED
+                case.closed_at = now
+                case.close_reason = "paid"
+                case.next_action_at = None
+                case.version += 1
+                event(case.id, "closed", reason="paid")
+                closed += 1
+            # Thanked once, when the money is seen, also while a colleague is still to call.
+            await notify(case, "thanks_cleared", f"case:{case.id}:thanks")
             continue
         plan = active_plans.get(case.id)
         if plan is not None and _track_plan(session, case, plan, row, policy.plans, event, now):
-            await _notify(
-                session,
-                case,
-                points.get(tenant_id, []),
-                available,
-                letterhead,
-                now,
-                "plan_nudge",
-                f"plan:{plan.id}:nudge:{plan.checked_instalments}",
-                {"amount": format_euros(plan.amount_cents)},
-            )
+            key = f"plan:{plan.id}:nudge:{plan.checked_instalments}"
+            await notify(case, "plan_nudge", key, amount=format_euros(plan.amount_cents))
         resumed = case.status == CaseStatus.PAUSED and case.pause_reason == "paid"
         if resumed:
             # "I paid" holds the reminders until the next list; this is it.
@@ -347,16 +344,7 @@ async def _sync_cases(
             case.next_action_at = now
             case.version += 1
             event(case.id, "resumed", reason="balance still open after tenant said paid")
-            await _notify(
-                session,
-                case,
-                points.get(tenant_id, []),
-                available,
-                letterhead,
-                now,
-                "paid_follow_up",
-                f"case:{case.id}:paid-follow-up:{row.as_of}",
-            )
+            await notify(case, "paid_follow_up", f"case:{case.id}:paid-follow-up:{row.as_of}")
         if changed or resumed:
             updated += 1
     if new_cases:

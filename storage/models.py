@@ -45,6 +45,7 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8), default="nl")
     monthly_rent_cents: Mapped[int] = mapped_column(BigInteger)
+    street: Mapped[str | None] = mapped_column(String(200))
     postcode: Mapped[str | None] = mapped_column(String(16))
     house_number: Mapped[str | None] = mapped_column(String(16))
     house_number_suffix: Mapped[str | None] = mapped_column(String(16))
@@ -96,6 +97,8 @@ class User(Base):
     team: Mapped[str | None] = mapped_column(String(100))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The workplace language they chose ("nl", "en"); None: not chosen yet, Dutch.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
 
 

@@ -126,3 +126,34 @@ def test_empty_files_are_refused(data: bytes) -> None:
 def test_same_bytes_same_fingerprint() -> None:
     data = arrears_csv(row())
     assert parse_arrears_file(data).sha256 == parse_arrears_file(data).sha256
+
+
+def test_a_list_dated_more_than_a_day_after_today_is_refused_with_its_line() -> None:
+    data = arrears_csv(row("T1", as_of="02-12-2026"), row("T2", as_of="03-12-2026"))
+    with pytest.raises(ArrearsFileError) as caught:
+        parse_arrears_file(data, today=date(2026, 12, 1))
+    (error,) = caught.value.errors
+    assert error.line == 3
+    assert (
+        error.reason
+        == "as_of: 2026-12-03 is after today (2026-12-01); a list cannot be from the future"
+    )
+    # Tomorrow's date is a list made the evening before; without a today nothing is checked.
+    assert len(parse_arrears_file(data, today=date(2026, 12, 2)).rows) == 2
+    assert len(parse_arrears_file(data).rows) == 2
+
+
+def test_the_street_is_read_and_held_to_its_column_length() -> None:
+    header = "tenant_ref;name;monthly_rent;balance;as_of;street;house_number"
+    data = (
+        f"{header}\nT1;Anna;650;100;2026-12-01; Hoofdstraat ;12\nT2;Bob;650;100;2026-12-01;;3\n"
+    ).encode()
+    first, second = parse_arrears_file(data).rows
+    assert (first.street, second.street) == ("Hoofdstraat", None)
+    fits = f"{header}\nT1;Anna;650;100;2026-12-01;{'S' * 200};12\n".encode()
+    assert parse_arrears_file(fits).rows[0].street == "S" * 200
+    too_long = f"{header}\nT1;Anna;650;100;2026-12-01;{'S' * 201};12\n".encode()
+    with pytest.raises(ArrearsFileError) as caught:
+        parse_arrears_file(too_long)
+    (error,) = caught.value.errors
+    assert (error.line, error.reason) == (2, "street: 201 characters, at most 200")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +22,11 @@ from tests.factories import arrears_csv, row
 runner = CliRunner()
 
 
+def today(days: int = 0) -> str:
+    """A date as the command reads the clock: today in Amsterdam, plus ``days``."""
+    return (datetime.now(ZoneInfo("Europe/Amsterdam")) + timedelta(days=days)).strftime("%d-%m-%Y")
+
+
 @pytest.fixture
 def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "cli.db"
@@ -31,7 +38,11 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     good = tmp_path / "arrears.csv"
-    good.write_bytes(arrears_csv(row("T1"), row("T2", balance="0", phone="06-11111111")))
+    good.write_bytes(
+        arrears_csv(
+            row("T1", as_of=today()), row("T2", balance="0", phone="06-11111111", as_of=today())
+        )
+    )
     result = runner.invoke(app, ["import", str(good)])
     assert result.exit_code == 0, result.output
     assert "2 rows, 2 new tenants, 1 cases opened, 0 updated, 0 closed" in result.output
@@ -83,7 +94,13 @@ def test_users_add_asks_the_password_twice_and_never_shows_it(db: Path) -> None:
 
 def test_a_bad_import_names_each_line_and_exits_nonzero(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(arrears_csv(row("T1"), row("T2", balance="?"), row("T3", phone="1")))
+    bad.write_bytes(
+        arrears_csv(
+            row("T1", as_of=today()),
+            row("T2", balance="?", as_of=today()),
+            row("T3", phone="1", as_of=today()),
+        )
+    )
     result = runner.invoke(app, ["import", str(bad)])
     assert result.exit_code == 1
     assert "nothing was changed" in result.output
@@ -154,3 +171,42 @@ def test_a_sandbox_next_to_a_real_provider_stops_the_start_with_words_not_secret
         assert "ARREARS_SANDBOX=true is for development only" in result.output
         assert "Traceback" not in result.output and "very-secret" not in result.output
     assert not db.exists()  # stopped before touching anything
+
+
+def test_help_keeps_brackets_and_shows_no_metavar_for_flags() -> None:
+    added = runner.invoke(app, ["users", "add", "--help"])
+    assert added.exit_code == 0
+    assert "[teams]" in added.output  # not taken for Rich markup
+    demo = runner.invoke(app, ["demo", "--help"])
+    assert demo.exit_code == 0 and "--headless / --no-headless" in demo.output
+    for page in (added.output, demo.output, runner.invoke(app, ["--help"]).output):
+        assert "<bool>" not in page
+
+
+def test_users_add_refuses_a_taken_or_bad_name_before_asking_the_password(db: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    secret = "a long enough password"
+    assert runner.invoke(app, ["users", "add", "marieke"], input=f"{secret}\n" * 2).exit_code == 0
+    for name, why in (
+        ("Marieke", "user marieke already exists"),
+        ("kees de boer", "letters and digits"),
+        ("k" * 101, "at most 100"),
+    ):
+        # No input at all: a prompt would find nothing to read and abort instead.
+        refused = runner.invoke(app, ["users", "add", name], input="")
+        assert refused.exit_code == 1 and why in refused.output, name
+        assert "Password" not in refused.output, name
+    team = runner.invoke(app, ["users", "add", "joost", "--team", "noord"], input="")
+    assert team.exit_code == 1 and "unknown team 'noord'" in team.output
+    assert "Password" not in team.output
+
+
+def test_an_arrears_list_dated_after_tomorrow_is_refused_with_its_line(
+    db: Path, tmp_path: Path
+) -> None:
+    ahead = tmp_path / "ahead.csv"
+    ahead.write_bytes(arrears_csv(row("T1", as_of=today(1)), row("T2", as_of=today(5))))
+    result = runner.invoke(app, ["import", str(ahead)])
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+    assert "line 3: as_of:" in result.output and "after today" in result.output
+    assert "line 2" not in result.output  # tomorrow's list is fine (made the evening before)

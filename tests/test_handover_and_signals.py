@@ -4,8 +4,10 @@ signal exported as DDAS JSON (validated against the national schema) and as CSV.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +28,8 @@ from tests.db_helpers import cases, events
 from tests.factories import arrears_csv, row
 from tests.test_workplace import hidden, log_in, make_user
 from workplace.accounts import Role
-from workplace.signals import as_csv
+from workplace.labels import CODES, translator
+from workplace.signals import REASONS, as_csv, criteria
 
 Client = TestClient  # type: ignore[type-arg]
 # A copy of ../shared/standards/ddas-vroegsignaal-v1.2.schema.json (VNG DDAS v1.2 excerpt).
@@ -290,4 +293,84 @@ def test_the_signals_sheet_opens_formulas_from_outside_as_text() -> None:
         "+31612345678",
         "650",
         "7941AB",
+    )
+
+
+def _rows(page: str) -> dict[int, str]:
+    """The table rows of a page by case id, tags stripped, white space as single spaces."""
+    return {
+        int(case_id): " ".join(re.sub(r"<[^>]+>", " ", html.unescape(cells)).split())
+        for case_id, cells in re.findall(r'<tr data-case="(\d+)">(.*?)</tr>', page, re.S)
+    }
+
+
+async def test_the_signals_page_explains_the_rule_and_why_each_case_waits(
+    client: Client, runtime: Runtime, clock: ManualClock
+) -> None:
+    anna = await month_of_silence(runtime, clock)  # 10 January 2027: 40 days of arrears
+    bob = next(c.id for c in await cases(runtime) if c.id != anna)
+    await runtime.import_data(
+        arrears_csv(
+            row("T1", as_of="10-01-2027"),
+            row("T2", name="Bob", phone="06-11111111", postcode="7942 CD", as_of="10-01-2027"),
+            row("VHE-0042-B", name="Carla", phone="06-22222222", as_of="10-01-2027"),
+        ),
+        "d2.csv",
+    )
+    carla = next(c.id for c in await cases(runtime) if c.id not in (anna, bob))
+    await make_user(runtime, "kees", Role.COORDINATOR)
+    assert await log_in(client, "kees") == 303
+    await post_form(
+        client,
+        f"/cases/{anna}",
+        f"/cases/{anna}/contact",
+        mode="Huisbezoek",
+        reached="no",
+        outcome="Niet thuis",
+        day="2027-01-09",
+        hour="17:00",
+    )
+    page = await (await client.get("/signals")).text()
+
+    (criteria,) = re.findall(r'<ul id="criteria">(.*?)</ul>', page, re.S)
+    rules = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", criteria)]
+    assert rules == [
+        "De huurder heeft nog een achterstand en is niet eerder gemeld.",
+        "De achterstand bestaat minstens 30 dagen.",
+        "De schriftelijke herinnering is verstuurd. Daarin bieden we aan de gegevens door te "
+        "geven aan de gemeente.",
+        "Iemand van ons heeft geprobeerd de huurder persoonlijk te bereiken, en dat vastgelegd "
+        "als Telefoon of Huisbezoek.",
+        "De huurder heeft geen bezwaar gemaakt tegen de melding.",
+    ]
+    rows = _rows(page)
+    assert f'name="case" value="{anna}"' in page and "T1" in rows[anna]
+    assert "T2" in rows[bob] and "VHE-0042-B" in rows[carla]
+    assert (
+        "Nog geen persoonlijke contactpoging: probeer de huurder te bereiken en leg het vast "
+        "bij de zaak als Telefoon of Huisbezoek."
+    ) in rows[bob]
+    assert "Achterstand nog te kort: melden kan vanaf 09-02-2027." in rows[carla]
+    assert "Nog geen schriftelijke herinnering: die gaat eerst" in rows[carla]
+
+    # In English, with the policy's own numbers and words.
+    runtime.policy = runtime.policy.model_copy(
+        update={"signal": SignalRules(min_arrears_days=45, personal_contact_modes=("Telefoon",))}
+    )
+    await client.post("/language", data={"csrf": hidden(page, "csrf"), "language": "en"})
+    english = await (await client.get("/signals")).text()
+    assert "The arrears are at least 45 days old." in english
+    assert "One of us tried to reach the tenant in person, and logged it as Telefoon." in english
+    assert "Arrears too recent: the signal may go from 24-02-2027." in _rows(english)[carla]
+    assert "Tenant ref" in english and "Why not yet" in english
+
+
+def test_every_signal_sentence_has_its_english() -> None:
+    english, dutch = translator("en"), translator("nl")
+    for code, sentence in REASONS.items():
+        assert english(sentence) != sentence, code
+        assert code in CODES and sentence.startswith(CODES[code][0] + ":"), code
+    assert all(
+        line != english_line
+        for line, english_line in zip(criteria(RULES, dutch), criteria(RULES, english), strict=True)
     )

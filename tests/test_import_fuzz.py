@@ -21,6 +21,7 @@ STORED = (
     "name",
     "language",
     "monthly_rent_cents",
+    "street",
     "postcode",
     "house_number",
     "house_number_suffix",
@@ -43,12 +44,14 @@ VALID: dict[str, st.SearchStrategy[str]] = {
     "name": st.text(_letters, min_size=1, max_size=60),
     "monthly_rent": st.integers(1, 10**6).map(_amount),
     "balance": st.integers(-(10**6), 10**7).map(_amount),
-    "as_of": st.dates(date(2000, 1, 1), date(2099, 12, 31)).flatmap(
+    # Up to the tests' today (conftest.T0): a list dated later is refused as a whole.
+    "as_of": st.dates(date(2000, 1, 1), date(2026, 12, 1)).flatmap(
         lambda day: st.sampled_from([day.isoformat(), day.strftime("%d-%m-%Y")])
     ),
     "phone": st.sampled_from(["", "06-12345678", "+31 6 12345678", "0031612345678"]),
     "email": st.one_of(st.sampled_from(["", "ANNA@Example.nl"]), st.emails()),
     "language": st.sampled_from(["", "nl", "EN", "Nederlands"]),
+    "street": st.text(_letters, max_size=200),
     "postcode": st.sampled_from(["", "7941 AB", "1234ab"]),
     "house_number": st.from_regex(r"[0-9]{0,5}", fullmatch=True),
     "house_number_suffix": st.sampled_from(["", "a", "bis", "II"]),

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.runtime import Runtime
 from storage.arrears_file import ArrearsFileError
-from storage.models import ContactPoint
+from storage.models import ContactPoint, Tenant
 from tests.db_helpers import cases, events, messages, snapshot, table_counts
-from tests.factories import arrears_csv, row
+from tests.factories import HEADER, arrears_csv, row
 
 
 async def test_new_arrears_open_a_case_on_day_one(runtime: Runtime) -> None:
@@ -119,3 +119,40 @@ async def test_a_changed_phone_number_retires_the_old_one(
         ("sms", "+31687654321"): False,
         ("whatsapp", "+31687654321"): False,
     }
+
+
+async def test_the_street_is_kept_with_the_tenant_and_follows_the_list(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    header = HEADER + ";street"
+    await runtime.import_data(arrears_csv(row("T1") + ";Hoofdstraat", header=header), "d1.csv")
+    clock.advance(timedelta(days=1))
+    moved = row("T1", as_of="02-12-2026") + ";Kerkweg"
+    summary = await runtime.import_data(arrears_csv(moved, header=header), "d2.csv")
+    assert summary.tenants_created == 0
+    async with runtime.sessions() as session:
+        (street,) = await session.scalars(select(Tenant.street))
+    assert street == "Kerkweg"
+
+
+async def test_too_long_a_street_is_refused_on_both_databases_and_writes_nothing(
+    runtime: Runtime,
+) -> None:
+    header = HEADER + ";street"
+    data = arrears_csv(row("T1") + ";" + "S" * 201, header=header)
+    with pytest.raises(ArrearsFileError, match="street: 201 characters, at most 200"):
+        await runtime.import_data(data, "long.csv")
+    assert (await table_counts(runtime))["tenants"] == 0
+
+
+async def test_a_list_dated_after_tomorrow_on_the_runtimes_clock_is_refused(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    # The clock stands on 1 December 2026 (Amsterdam): the 3rd is the day after tomorrow.
+    data = arrears_csv(row("T1", as_of="02-12-2026"), row("T2", as_of="03-12-2026"))
+    with pytest.raises(ArrearsFileError) as caught:
+        await runtime.import_data(data, "ahead.csv")
+    assert [(e.line, e.reason.split(":")[0]) for e in caught.value.errors] == [(3, "as_of")]
+    assert (await table_counts(runtime))["cases"] == 0
+    clock.advance(timedelta(days=1))
+    assert (await runtime.import_data(data, "ahead.csv")).opened == 2

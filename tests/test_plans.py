@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -84,7 +84,7 @@ async def test_a_plan_within_policy_is_agreed_and_stops_the_reminders(
     assert "Hoeveel" in ask.body
     await say(runtime, "60")
     (confirm,) = await messages(runtime, direction="out", template="reply_plan_confirm")
-    assert "11 keer € 60,00" in confirm.body and "Stuur JA" in confirm.body
+    assert "10 keer € 60,00 en 1 keer € 50,00" in confirm.body and "Stuur JA" in confirm.body
     async with runtime.sessions() as session:
         assert list(await session.scalars(select(PaymentPlan))) == []
     (case,) = await cases(runtime)
@@ -101,7 +101,8 @@ async def test_a_plan_within_policy_is_agreed_and_stops_the_reminders(
         "policy",
     )
     (agreed,) = await messages(runtime, direction="out", template="reply_plan_agreed")
-    assert "11 keer € 60,00" in agreed.body and "01-01-2027" in agreed.body
+    assert "10 keer € 60,00 en 1 keer € 50,00" in agreed.body
+    assert "1 januari 2027" in agreed.body
     assert "€ 650,00" in agreed.body and "naast de huur" in agreed.body
     kinds = [e.kind for e in await events(runtime, case.id)]
     assert kinds.index("plan_offered") < kinds.index("plan_agreed")
@@ -142,7 +143,9 @@ async def test_instalments_are_tracked_kept_nudged_then_broken(
     await say(runtime, "JA")
 
     async def day_list(as_of: str, balance: str) -> None:
-        clock.advance(timedelta(days=1))
+        # That day's morning list: a list dated after tomorrow is refused.
+        day = datetime.strptime(as_of, "%d-%m-%Y").replace(hour=7, tzinfo=UTC)
+        clock.current = max(clock.now() + timedelta(days=1), day)
         await runtime.import_data(arrears_csv(row("T1", balance=balance, as_of=as_of)), as_of)
 
     # New rent on the 2nd is no miss: the instalment's grace runs to the 6th.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,8 +17,10 @@ from bot.web import build_app
 from messaging.channels.base import InboundMessage
 from tests.factories import arrears_csv, row
 from tests.test_workplace import log_in, make_user
+from workplace.reports import FUNNEL_STEPS
 
 Client = TestClient  # type: ignore[type-arg]
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -81,3 +86,64 @@ async def test_funnel_and_reply_rates(client: Client, runtime: Runtime, clock: M
     empty = await (await client.get("/api/reports?from=2027-03-01&to=2027-03-31")).json()
     assert empty["funnel"]["opened"] == 0 and empty["reply_rates"] == []
     assert (await client.get("/reports?from=garbage")).status == 400
+
+
+def _charts(page: str) -> list[ET.Element]:
+    return [ET.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", page, re.S)]
+
+
+def _bars(chart: ET.Element) -> list[tuple[ET.Element, ET.Element, ET.Element]]:
+    """(label text, track, bar) per row of a chart."""
+    rows = []
+    for group in chart.findall(f"{SVG}g"):
+        (label,) = group.findall(f"{SVG}text")
+        track, bar = sorted(group.findall(f"{SVG}rect"), key=lambda r: r.get("class") != "track")
+        rows.append((label, track, bar))
+    return rows
+
+
+def _share(rect: ET.Element) -> float:
+    """A bar's width as a share of the drawing's width, in per cent."""
+    width = rect.get("width", "")
+    assert width.endswith("%"), f"bar width {width!r} is not a share of the drawing"
+    return float(width[:-1])
+
+
+async def test_the_charts_bars_are_proportional_and_labels_have_a_line_of_their_own(
+    client: Client, runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(
+        arrears_csv(row("T1"), row("T2", name="Bob", phone="06-11111111")), "d1.csv"
+    )
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    await runtime.dispatch()
+    await runtime.receive(InboundMessage("whatsapp", "+31612345678", "hulp", "c-1", clock.now()))
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    data = await (await client.get("/api/reports?from=2026-11-01&to=2026-12-31")).json()
+    page = await (await client.get("/reports?from=2026-11-01&to=2026-12-31")).text()
+    funnel, rates = _charts(page)
+
+    top = max(data["funnel"].values())
+    for label, track, bar in _bars(funnel):
+        value = int(bar.get("data-value", "-1"))
+        assert abs(_share(bar) - 100 * value / top) < 0.01, label.text
+        assert _share(track) == 100
+    counts = [int(bar.get("data-value", "-1")) for _, _, bar in _bars(funnel)]
+    assert counts == [data["funnel"][key] for key, _ in FUNNEL_STEPS] == [2, 1, 0, 0, 1, 0, 0, 0]
+
+    # One reminder in two was answered: the bar fills half the width, not all of it.
+    ((label, track, bar),) = _bars(rates)
+    assert _share(bar) == 50 and "".join(label.itertext()) == "reminder_friendly · whatsapp: 50%"
+
+    # Each label has a band of its own, above its bar: no bar or other label crosses it.
+    for chart in (funnel, rates):
+        bands = []
+        for label, track, bar in _bars(chart):
+            baseline, size = float(label.get("y", "0")), float(label.get("font-size", "0"))
+            bands.append((baseline - size, baseline + 0.3 * size))  # ascent and descent
+            (band,) = {(float(r.get("y", "0")), float(r.get("height", "0"))) for r in (track, bar)}
+            bands.append((band[0], band[0] + band[1]))
+        for (_, end), (start, _) in itertools.pairwise(bands):
+            assert end <= start

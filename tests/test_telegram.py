@@ -284,13 +284,13 @@ async def test_a_whole_plan_conversation_on_telegram_buttons(
     assert await post_update(client, message_update(3, CHAT, "100 euro", 7)) == 200
     await tg_runtime.dispatch()
     confirm = telegram.sent()[-1].fields
-    assert "7 keer € 100,00" in confirm["text"]
+    assert "6 keer € 100,00 en 1 keer € 50,00" in confirm["text"]
     assert "menu:JA" in confirm["reply_markup"] and "Ander bedrag" in confirm["reply_markup"]
     assert await post_update(client, button_update(4, CHAT, "menu:JA")) == 200
     await tg_runtime.dispatch()
     agreed = telegram.sent()[-1].fields["text"]
     assert "Afgesproken" in agreed
-    assert "7 keer € 100,00" in agreed and "01-01-2027" in agreed
+    assert "6 keer € 100,00 en 1 keer € 50,00" in agreed and "1 januari 2027" in agreed
     clock.advance(timedelta(days=34))
     await tg_runtime.import_data(
         arrears_csv(row("T1", balance="550,00", as_of="07-01-2027")), "jan.csv"
@@ -369,3 +369,35 @@ async def test_fuzzed_updates_with_the_secret_are_never_a_500(
     assert status in (200, 400)
     stored = len(await messages(tg_runtime, direction="in")) - before
     assert stored <= (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize("text", ["/start \x00", "/start abc\x00def", "/start " + "x" * 5000])
+async def test_a_start_link_that_cannot_be_ours_is_answered_as_invalid(
+    tg_runtime: Runtime, client: TestClient[object, object], text: str
+) -> None:
+    assert await post_update(client, message_update(1, CHAT, text)) == 200
+    (answer,) = await messages(tg_runtime, direction="out")
+    assert answer.template == "telegram_link_invalid"
+
+
+async def test_half_a_character_is_kept_as_a_question_mark_not_retried_forever(
+    tg_runtime: Runtime, client: TestClient[object, object]
+) -> None:
+    body = json.dumps(message_update(1, CHAT, "hulp \ud800 nodig")).encode()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    response = await client.post("/webhooks/telegram", data=body, headers=headers)
+    assert response.status == 200
+    (stored,) = await messages(tg_runtime, direction="in")
+    assert stored.body == "hulp ? nodig"
+
+
+async def test_an_update_of_a_kind_we_did_not_ask_for_is_ignored_quietly(
+    tg_runtime: Runtime, client: TestClient[object, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    update = {
+        "update_id": 9,
+        "zzz_future_update": {"chat": {"id": CHAT}, "text": "mijn man is ziek"},
+    }
+    assert await post_update(client, update) == 200
+    assert await messages(tg_runtime) == []
+    assert "ziek" not in caplog.text

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from messaging.channels.base import InboundMessage
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 from tests.pages import hidden
@@ -52,7 +53,7 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
     phone_page = await phone.text()
     assert "De huur is nog niet" in phone_page and "€ 650,00" in phone_page
     assert "Fri 04 Dec 11:00" in phone_page  # 10:00 UTC shown as Amsterdam time
-    point = re.search(r'<option value="(\d+)">whatsapp', phone_page)
+    point = re.search(r'<option value="(\d+)"[^>]*>whatsapp', phone_page)
     assert point
 
     answer = await client.post(
@@ -72,6 +73,54 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
     assert [m.status for m in replies] == ["sent"]  # answered at once
     after = await (await client.get(tenant_path.group(1))).text()
     assert "understood as: help" in after
+
+
+def _chosen(page: str) -> str:
+    """The contact point the reply box has selected: channel · address."""
+    found = re.findall(r"<option value=\"\d+\" selected>([^<]+)</option>", page)
+    assert len(found) == 1, found
+    return found[0]
+
+
+async def test_the_sandbox_answers_on_the_channel_of_the_conversation(
+    client: TestClient[object, object], runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1", email="anna@example.nl")), "d1.csv")
+    path = "/sandbox/tenants/1"
+    # Nothing said yet: the first point is as good as any, and none is marked.
+    assert "selected>" not in await (await client.get(path)).text()
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    await runtime.dispatch()  # the friendly reminder goes out on WhatsApp
+    assert _chosen(await (await client.get(path)).text()) == "whatsapp · +31612345678"
+    await runtime.receive(
+        InboundMessage("email", "anna@example.nl", "hulp", "sbx-mail-1", clock.now())
+    )
+    await runtime.dispatch()
+    clock.advance(timedelta(days=1))
+    await runtime.import_data(
+        arrears_csv(row("T1", email="anna@example.nl", balance="0", as_of="05-12-2026")), "d2.csv"
+    )
+    await runtime.dispatch()
+    sent = [(m.direction, m.channel) for m in await messages(runtime)]
+    assert sent[-1] == ("out", "whatsapp")  # the thanks came by WhatsApp…
+    page = await (await client.get(path)).text()
+    assert _chosen(page) == "email · anna@example.nl"  # …but Anna wrote by email
+
+
+async def test_the_sandbox_pages_say_they_are_english_and_label_the_reply_box(
+    client: TestClient[object, object], runtime: Runtime
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    for path in ("/sandbox", "/sandbox/tenants/1"):
+        page = await (await client.get(path)).text()
+        assert '<html lang="en">' in page, path
+        assert "Skip to content" in page and "Naar de inhoud" not in page, path
+    phone = await (await client.get("/sandbox/tenants/1")).text()
+    box = re.search(r'<textarea id="([^"]+)" name="text"', phone)
+    assert box and f'<label for="{box.group(1)}">' in phone
+    point = re.search(r'<select id="([^"]+)" name="contact_point"', phone)
+    assert point and f'<label for="{point.group(1)}">' in phone
 
 
 async def test_sandbox_refuses_an_empty_reply(client: TestClient[object, object]) -> None:

@@ -20,7 +20,7 @@ from messaging.routing import Reachable
 from storage.models import PaymentPlan, User
 from tests.db_helpers import cases, events, messages
 from tests.factories import HEADER, arrears_csv, row
-from workplace import actions
+from workplace import actions, replies
 from workplace.accounts import AccountError, Role, add_user, set_password
 
 Client = TestClient  # type: ignore[type-arg]
@@ -236,7 +236,7 @@ async def test_wrong_passwords_hold_this_address_off_the_name_for_a_while(
     refused = await client.post(
         f"/users/{kees.id}", data={"csrf": await csrf_of(client), "change": "deactivate"}
     )
-    assert "cannot deactivate yourself" in await refused.text()
+    assert "U kunt uzelf niet uitschakelen" in await refused.text()
     await client.post("/logout", data={"csrf": await csrf_of(client)})
     assert await log_in(client, "marieke") == 303
 
@@ -350,8 +350,9 @@ async def test_the_case_page_and_its_actions(
     await make_user(runtime, "marieke")
     assert await log_in(client, "marieke") == 303
     page = await (await client.get(f"/cases/{case_id}")).text()
-    assert "Anna de Vries" in page and "<svg" in page and "+31612345678" in page
-    assert "reply_plan_received" in page and "Voorstel naar consulent" in page  # the whole timeline
+    assert "Anna de Vries" in page and "<svg" in page and "06\u00a012345678" in page
+    # The whole timeline, in words.
+    assert "Antwoord: voorstel ontvangen" in page and "Voorstel van de huurder" in page
 
     async def act(action: str, **data: str) -> str:
         current = await (await client.get(f"/cases/{case_id}")).text()
@@ -415,7 +416,7 @@ async def test_an_action_on_a_stale_page_is_refused(client: Client, runtime: Run
         f"/cases/{case_id}/resolve",
         data={"csrf": hidden(page, "csrf"), "version": hidden(page, "version"), "reason": "paid"},
     )
-    assert "changed while you were looking" in await response.text()
+    assert "De zaak is veranderd terwijl u keek" in await response.text()
     assert (await cases(runtime))[0].status == "escalated"
 
 
@@ -426,9 +427,9 @@ def test_a_consultant_reply_avoids_a_closed_whatsapp_window() -> None:
     shared = Reachable(4, "telegram", "42", True, shared=True)
     points = [whatsapp, sms, email, shared]
     every = {"whatsapp", "sms", "email", "telegram"}
-    assert actions.reply_routes(points, "whatsapp", True, every) == [whatsapp, sms, email]
-    assert actions.reply_routes(points, "whatsapp", False, every) == [sms, email]
-    assert actions.reply_routes(points, "email", False, every) == [email, sms]
+    assert replies.reply_routes(points, "whatsapp", True, every) == [whatsapp, sms, email]
+    assert replies.reply_routes(points, "whatsapp", False, every) == [sms, email]
+    assert replies.reply_routes(points, "email", False, every) == [email, sms]
 
 
 def test_part_of_day() -> None:

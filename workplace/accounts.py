@@ -3,6 +3,9 @@ repeated failures per client address (workplace.login_throttle)."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+import weakref
 from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
@@ -40,6 +43,20 @@ def check_password_rules(password: str, username: str) -> None:
         raise AccountError("a password must not contain the user name")
 
 
+async def check_new_user(
+    session: AsyncSession, username: str, team: str | None, known_teams: Collection[str]
+) -> tuple[str, str | None]:
+    """The name and team as stored, or why they cannot be: asked before the password, so
+    nobody types a password twice for a name that is taken."""
+    username = username.strip().lower()
+    team = _known_team(team, known_teams)
+    if not username or len(username) > 100 or not username.replace(".", "").isalnum():
+        raise AccountError("a user name is letters and digits (and dots), at most 100 characters")
+    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"user {username} already exists")
+    return username, team
+
+
 async def add_user(
     session: AsyncSession,
     username: str,
@@ -51,16 +68,8 @@ async def add_user(
     team: str | None = None,
     known_teams: Collection[str] = (),
 ) -> User:
-    username = username.strip().lower()
-    team = (team or "").strip() or None
-    if team is not None and team not in known_teams:
-        known = ", ".join(sorted(known_teams)) or "none yet"
-        raise AccountError(f"unknown team {team!r}: teams are set in the policy ([teams]: {known})")
-    if not username or len(username) > 100 or not username.replace(".", "").isalnum():
-        raise AccountError("a user name is letters and digits (and dots), at most 100")
+    username, team = await check_new_user(session, username, team, known_teams)
     check_password_rules(password, username)
-    if await session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"user {username} already exists")
     user = User(
         username=username,
         display_name=(display_name or username).strip()[:200],
@@ -75,13 +84,33 @@ async def add_user(
     return user
 
 
-async def change_user(session: AsyncSession, user_id: int, change: str, by: User) -> User:
+def _known_team(team: str | None, known_teams: Collection[str]) -> str | None:
+    """A team named in the policy, or None for no team."""
+    team = (team or "").strip() or None
+    if team is not None and team not in known_teams:
+        known = ", ".join(sorted(known_teams)) or "none yet"
+        raise AccountError(f"unknown team {team!r}: teams are set in the policy ([teams]: {known})")
+    return team
+
+
+async def change_user(
+    session: AsyncSession,
+    user_id: int,
+    change: str,
+    by: User,
+    *,
+    team: str | None = None,
+    known_teams: Collection[str] = (),
+) -> User:
     """A coordinator's change to an account: deactivate (its logins end at once), activate,
-    or unlock (the name is no longer held off from any address)."""
+    unlock (the name is no longer held off from any address), or move to another team (or
+    none) — the queue the user sees changes with the next page."""
     user = await session.get(User, user_id)
     if user is None:
         raise AccountError("no such user")
-    if change == "deactivate":
+    if change == "team":
+        user.team = _known_team(team, known_teams)
+    elif change == "deactivate":
         if user.id == by.id:
             raise AccountError("you cannot deactivate yourself")
         user.active = False
@@ -105,6 +134,31 @@ async def set_password(session: AsyncSession, username: str, password: str) -> U
     await login_throttle.release_name(session, user.username)
     await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     return user
+
+
+# Letters and digits no one mistakes for another when reading them out over the phone.
+_PLAIN = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_password(username: str) -> str:
+    """A password to read out to a colleague: four groups of four (about 79 bits)."""
+    while True:
+        groups = ("".join(secrets.choice(_PLAIN) for _ in range(4)) for _ in range(4))
+        password = "-".join(groups)
+        if username.lower() not in password:  # the rule every password follows
+            return password
+
+
+async def reset_password(
+    session: AsyncSession, user_id: int, password: str | None = None
+) -> tuple[User, str]:
+    """A coordinator sets a colleague's new password, or has one made (`password` None) to
+    pass on; every login of the account ends. Returns the user and the password."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise AccountError("no such user")
+    chosen = password or new_password(user.username)
+    return await set_password(session, user.username, chosen), chosen
 
 
 class LoginResult(StrEnum):
@@ -135,7 +189,7 @@ async def authenticate(
         held = await login_throttle.admit(session, client, name, now, limits)
         user = await session.scalar(select(User).where(User.username == name))
     stored = user.password_hash if user is not None and user.active else None
-    right = _verify(stored or _DUMMY_HASH, password) and stored is not None
+    right = await _verify_aside(stored or _DUMMY_HASH, password) and stored is not None
     if held is not None:
         return LoginResult(held.value), None
     if not right or user is None:
@@ -148,6 +202,33 @@ async def authenticate(
         if _hasher.check_needs_rehash(stored):
             user.password_hash = _hasher.hash(password)
     return LoginResult.OK, user
+
+
+class LoginBusy(Exception):
+    """Too many logins at once (a flood): the caller should answer 503 and try later."""
+
+
+# argon2 takes a tenth of a second and 64 MiB per check. In threads (argon2-cffi lets go of
+# the GIL) the event loop keeps serving webhooks and pages meanwhile; a few at a time keep
+# the memory bounded, and a flood of logins waits its turn without holding a connection.
+PARALLEL_CHECKS = 2
+LONGEST_WAIT_SECONDS = 10.0
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _verify_aside(password_hash: str, password: str) -> bool:
+    gate = _gates.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(PARALLEL_CHECKS))
+    try:
+        async with asyncio.timeout(LONGEST_WAIT_SECONDS):
+            await gate.acquire()
+    except TimeoutError:
+        raise LoginBusy from None
+    try:
+        return await asyncio.to_thread(_verify, password_hash, password)
+    finally:
+        gate.release()
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -3,7 +3,6 @@ the consultant's name; the case's `version` guards against two people acting on 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -17,11 +16,9 @@ from bot.plans import PlanTerms
 from bot.policy import Partner
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import plan_context
-from messaging.routing import Reachable, reachable
+from messaging.routing import reachable
 from storage import cases as case_ops
-from storage.models import Case, Handover, Message, PaymentPlan, Tenant, User
-
-WHATSAPP_WINDOW = timedelta(hours=24)
+from storage.models import Case, Handover, PaymentPlan, Tenant, User
 
 
 class ActionError(ValueError):
@@ -97,96 +94,6 @@ async def load_case(session: AsyncSession, case_id: int, version: int | None = N
             "the case changed while you were looking at it; have a look again and repeat"
         )
     return case
-
-
-def reply_routes(
-    points: Sequence[Reachable],
-    last_channel: str | None,
-    whatsapp_open: bool,
-    available: Collection[str],
-) -> list[Reachable]:
-    """Where a consultant's own words can go: the channel the tenant last wrote on first,
-    then the others in the order they were recorded. WhatsApp takes free text only within
-    24 hours of the tenant's last message there; outside it, it is left out."""
-    usable = [
-        point
-        for point in points
-        if point.channel in available
-        and point.verified
-        and not point.shared
-        and (point.channel != "whatsapp" or whatsapp_open)
-    ]
-    first = [point for point in usable if point.channel == last_channel][:1]
-    return first + [point for point in usable if point not in first]
-
-
-async def reply(
-    session: AsyncSession,
-    case: Case,
-    user: User,
-    text: str,
-    *,
-    now: datetime,
-    letterhead: Letterhead,
-    available: Collection[str],
-) -> Message:
-    text = text.strip()
-    if not text:
-        raise ActionError("write a message first")
-    if len(text) > 1000:
-        raise ActionError("keep it under 1000 characters; a call may say more")
-    tenant = case.tenant
-    last = await session.scalar(
-        select(Message)
-        .where(Message.tenant_id == tenant.id, Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    )
-    whatsapp_open = any(
-        point.channel == "whatsapp"
-        and point.last_inbound_at is not None
-        and point.last_inbound_at > now - WHATSAPP_WINDOW
-        for point in tenant.contact_points
-    )
-    options = reply_routes(
-        reachable(tenant.contact_points),
-        last.channel if last else None,
-        whatsapp_open,
-        available,
-    )
-    if not options:
-        raise ActionError("the tenant has no channel we may write on now; call or visit")
-    first = options[0]
-    context: dict[str, Any] = {
-        **tenant_context(letterhead, tenant, case.balance_cents),
-        "text": text,
-        "consultant": user.display_name,
-    }
-    message_id = await enqueue(
-        session,
-        route=first,
-        template="consultant_reply",
-        language=tenant.language,
-        context=context,
-        kind="reply",
-        now=now,
-        case_id=case.id,
-        tenant_id=tenant.id,
-        fallback=[point.channel for point in options[1:]],
-        respect_quiet_hours=True,
-    )
-    assert message_id is not None  # no idempotency key: always inserted
-    case_ops.add_event(
-        session,
-        case.id,
-        "consultant_reply",
-        now,
-        user.username,
-        message_id=message_id,
-        channel=first.channel,
-    )
-    case_ops.touch(case)
-    return await session.get_one(Message, message_id)
 
 
 async def log_contact(

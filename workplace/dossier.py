@@ -4,7 +4,7 @@ dicts out, so the same content serves JSON, the printable page and the municipal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -97,6 +97,27 @@ def contact_attempts(
     return attempts
 
 
+@dataclass(frozen=True)
+class BalanceChange:
+    day: date
+    balance_cents: int
+    change_cents: int | None  # None: the first row, where the history starts
+
+
+def balance_changes(history: Sequence[Mapping[str, Any]]) -> list[BalanceChange]:
+    """The days the balance moved, with how much: a daily list repeats the same balance for
+    weeks, and the reader wants the moments something happened."""
+    changes: list[BalanceChange] = []
+    for row in history:
+        cents = int(row["balance_cents"])
+        if changes and changes[-1].balance_cents == cents:
+            continue
+        previous = changes[-1].balance_cents if changes else None
+        day = date.fromisoformat(str(row["date"]))
+        changes.append(BalanceChange(day, cents, None if previous is None else cents - previous))
+    return changes
+
+
 def months_in_arrears(balance_cents: int, monthly_rent_cents: int) -> int:
     """How many months of rent the balance is, rounded up; at least one when anything is
     owed."""
@@ -146,6 +167,7 @@ def build_dossier(
             "name": tenant.name,
             "language": tenant.language,
             "address": {
+                "street": tenant.street,
                 "postcode": tenant.postcode,
                 "house_number": tenant.house_number,
                 "house_number_suffix": tenant.house_number_suffix,

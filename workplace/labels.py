@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from workplace.problems import in_language
+
 ENGLISH = {
     "Wachtrij": "Queue",
     "Uitloggen": "Log out",
@@ -32,6 +34,7 @@ ENGLISH = {
     "Streeftijd": "Target",
     "uur": "hours",
     "Geen zaken in de wachtrij.": "No cases in the queue.",
+    "Geen gegevens in deze periode.": "No data in this period.",
     "Zaak": "Case",
     "Contactgegevens": "Contact details",
     "Afgemeld": "Opted out",
@@ -123,6 +126,97 @@ ENGLISH = {
     "Antwoord op een herinnering binnen 7 dagen (%)": "Reply to a reminder within 7 days (%)",
     "Verstuurd": "Sent",
     "Beantwoord": "Replied",
+    # The case page, the dossier and the record (workplace.words has the codes' words).
+    "tot": "until",
+    "vanaf": "from",
+    "Via": "By",
+    "De huurder is nu niet schriftelijk bereikbaar; bel of ga langs.": (
+        "The tenant cannot be reached in writing now; call or visit."
+    ),
+    "in de schuldhulp": "in debt assistance",
+    "maand huur": "month's rent",
+    "maanden huur": "months' rent",
+    "Verloop van het saldo": "How the balance changed",
+    "Verschil": "Change",
+    "begin": "start",
+    "Getoond, niet bevestigd": "Shown, not confirmed",
+    "besloten door": "decided by",
+    "Opgemaakt op": "Drawn up on",
+    "Bericht": "Message",
+    # Roles, on the users page.
+    "consulent": "consultant",
+    "coördinator": "coordinator",
+    # The signals page: the rule in words, and why a case waits (workplace.signals).
+    "Wanneer melden we bij de gemeente?": "When do we signal the municipality?",
+    "Een zaak is klaar om te melden als dit allemaal klopt:": (
+        "A case is ready to signal when all of this holds:"
+    ),
+    "De huurder heeft nog een achterstand en is niet eerder gemeld.": (
+        "The tenant is still in arrears and has not been signalled before."
+    ),
+    "De achterstand bestaat minstens {days} dagen.": "The arrears are at least {days} days old.",
+    "De schriftelijke herinnering is verstuurd. Daarin bieden we aan de gegevens door te geven "
+    "aan de gemeente.": (
+        "The written reminder has gone out. It offers to pass the details on to the municipality."
+    ),
+    "Iemand van ons heeft geprobeerd de huurder persoonlijk te bereiken, en dat vastgelegd als "
+    "{modes}.": "One of us tried to reach the tenant in person, and logged it as {modes}.",
+    "De huurder heeft geen bezwaar gemaakt tegen de melding.": (
+        "The tenant has not objected to the signal."
+    ),
+    "of": "or",
+    "Geen achterstand: er valt niets te melden.": "No arrears: there is nothing to signal.",
+    "Al gemeld: een zaak wordt maar één keer gemeld.": (
+        "Already signalled: a case is signalled only once."
+    ),
+    "Bezwaar tegen melding: de huurder wil niet dat wij de gemeente inlichten.": (
+        "Objects to the signal: the tenant does not want us to inform the municipality."
+    ),
+    "Nog geen schriftelijke herinnering: die gaat eerst, met het aanbod om de gegevens door te "
+    "geven aan de gemeente.": (
+        "No written reminder yet: it goes first, with the offer to pass the details on to the "
+        "municipality."
+    ),
+    "Achterstand nog te kort: melden kan vanaf {date}.": (
+        "Arrears too recent: the signal may go from {date}."
+    ),
+    "Nog geen persoonlijke contactpoging: probeer de huurder te bereiken en leg het vast bij de "
+    "zaak als {modes}.": (
+        "No personal contact attempt yet: try to reach the tenant and log it on the case as "
+        "{modes}."
+    ),
+    "Huurdernummer": "Tenant ref",
+    "Waarom nog niet": "Why not yet",
+    "Nu geen zaken.": "No cases now.",
+    "De eerste 200 staan hier.": "The first 200 are shown here.",
+    "ja": "yes",
+    "nee": "no",
+    # The users page: a team per user, a new password set by a coordinator.
+    "Gebruiker toevoegen": "Add a user",
+    "actief": "active",
+    "uit": "off",
+    "geblokkeerd": "locked",
+    "Team of wachtwoord": "Team or password",
+    "Team opslaan": "Save team",
+    "Nieuw wachtwoord": "New password",
+    "Wachtwoord opnieuw instellen": "Reset the password",
+    "Leeg laten: dan maken wij een wachtwoord, dat u één keer ziet. De gebruiker wordt overal "
+    "uitgelogd.": (
+        "Leave it empty and we make a password that you see once. The user is logged out "
+        "everywhere."
+    ),
+    "Nieuw wachtwoord voor": "New password for",
+    "U ziet het alleen nu. Geef het persoonlijk of telefonisch door, niet per mail of chat. "
+    "Alle logins van deze gebruiker zijn gestopt.": (
+        "You see it only now. Pass it on in person or by phone, not by mail or chat. Every "
+        "login of this user has ended."
+    ),
+    "Wachtwoord gewijzigd. Alle logins van deze gebruiker zijn gestopt.": (
+        "Password changed. Every login of this user has ended."
+    ),
+    "Opgeslagen.": "Saved.",
+    # The reports page.
+    "Herinnering": "Reminder",
 }
 
 
@@ -168,6 +262,10 @@ CODES: dict[str, tuple[str, str]] = {
     "partner_feedback": ("Terugkoppeling partner", "Partner feedback"),
     "signalled": ("Gemeld bij gemeente", "Signalled"),
     "resolved": ("Afgesloten", "Resolved"),
+    "close_held": (
+        "Betaald; blijft open tot het beloofde contact",
+        "Paid; open until the promised contact",
+    ),
     "opted_out": ("Afgemeld", "Opted out"),
     "opted_in": ("Weer aangemeld", "Opted in"),
     "accepted": ("Opgepakt door partner", "Accepted"),
@@ -193,9 +291,11 @@ CODES: dict[str, tuple[str, str]] = {
 
 
 def translator(language: str) -> Callable[[str], str]:
+    """A Dutch label in the consultant's language; a reason an action gave (English, from the
+    code) too (workplace.problems)."""
     if language == "en":
-        return lambda text: ENGLISH.get(text, text)
-    return lambda text: text
+        return lambda text: ENGLISH.get(text) or in_language(text, "en") or text
+    return lambda text: in_language(text, "nl") or text
 
 
 def code_labels(language: str) -> Callable[[str | None], str]:

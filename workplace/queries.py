@@ -169,6 +169,8 @@ class TimelineItem:
     status: str | None = None
     body: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None  # messages: what was sent
+    intent: str | None = None  # messages: what the tenant's reply meant
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -220,6 +222,7 @@ class CaseView:
                 "ref": tenant.external_ref,
                 "name": tenant.name,
                 "language": tenant.language,
+                "street": tenant.street,
                 "postcode": tenant.postcode,
                 "house_number": tenant.house_number,
                 "city": tenant.city,
@@ -301,6 +304,8 @@ async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
             channel=m.channel,
             status=m.status,
             body=m.body,
+            template=m.template,
+            intent=m.intent,
         )
         for m in messages
     ] + [
@@ -329,30 +334,4 @@ async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
         events,
         handovers,
         signal_id is not None,
-    )
-
-
-def balance_chart(snapshots: list[tuple[date, int]], width: int = 560, height: int = 140) -> str:
-    """The balance over time as a small inline SVG (no script, no external files)."""
-    if not snapshots:
-        return ""
-    pad = 24
-    days = [(day - snapshots[0][0]).days for day, _ in snapshots]
-    span = max(days[-1], 1)
-    top = max(max(cents for _, cents in snapshots), 1)
-    xs = [pad + (width - 2 * pad) * d / span for d in days]
-    ys = [height - pad - (height - 2 * pad) * max(c, 0) / top for _, c in snapshots]
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-    first, last = snapshots[0][0].strftime("%d-%m"), snapshots[-1][0].strftime("%d-%m")
-    euros = f"€ {top // 100:,}".replace(",", ".")
-    return (
-        f'<svg role="img" aria-label="saldo" viewBox="0 0 {width} {height}" '
-        f'width="100%" height="{height}" xmlns="http://www.w3.org/2000/svg">'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#d8dee6"/>'
-        f'<polyline fill="none" stroke="#0b6e4f" stroke-width="2" points="{points}"/>'
-        f'<text x="{pad}" y="{height - 6}" font-size="11" fill="#5b6775">{first}</text>'
-        f'<text x="{width - pad}" y="{height - 6}" font-size="11" fill="#5b6775" '
-        f'text-anchor="end">{last}</text>'
-        f'<text x="{pad}" y="14" font-size="11" fill="#5b6775">{euros}</text></svg>'
     )

@@ -4,6 +4,7 @@ reminder led to a reply, per stage and channel."""
 from __future__ import annotations
 
 import bisect
+import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,30 +146,40 @@ async def _reply_rates(session: AsyncSession, start: datetime, end: datetime) ->
     ]
 
 
-def bar_chart(rows: list[tuple[str, int]], width: int = 560) -> str:
-    """Horizontal bars as inline SVG: a label, a bar, the number."""
+# A label this long would run past a phone's screen; the full text stays in its tooltip.
+_LABEL_CHARS = 44
+
+
+def bar_chart(rows: list[tuple[str, int]], *, top: int | None = None, unit: str = "") -> str:
+    """Horizontal bars as inline SVG. Each row has a line of its own for the label and the
+    number, and the bar under it: a long label never runs into a bar. A bar's width is its
+    share of `top` (by default the largest value) in per cent of the drawing, so bars stay
+    proportional at any screen width while the text keeps its size."""
     if not rows:
         return ""
-    top = max(max(value for _, value in rows), 1)
-    line = 26
-    height = line * len(rows) + 4
-    label_width = 190
+    top = max([top or 0, *(value for _, value in rows), 1])
+    line = 42
+    height = line * len(rows)
+    summary = "; ".join(f"{label}: {value}{unit}" for label, value in rows)
     parts = [
-        f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" height="{height}" '
-        'xmlns="http://www.w3.org/2000/svg">'
+        f'<svg class="bars" role="img" aria-label="{_xml(summary)}" width="100%" '
+        f'height="{height}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for index, (label, value) in enumerate(rows):
-        y = index * line + 4
-        bar = (width - label_width - 60) * value / top
+        y = index * line
+        short = label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
         parts.append(
-            f'<text x="0" y="{y + 15}" font-size="13" fill="#1d2733">{_xml(label)}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{bar:.1f}" height="18" fill="#0b6e4f"/>'
-            f'<text x="{label_width + bar + 6:.1f}" y="{y + 14}" font-size="13" '
-            f'fill="#1d2733">{value}</text>'
+            f"<g><title>{_xml(label)}: {value}{unit}</title>"
+            f'<text x="0" y="{y + 15}" font-size="13" fill="#1d2733">{_xml(short)}: '
+            f'<tspan font-weight="600">{value}{unit}</tspan></text>'
+            f'<rect class="track" x="0" y="{y + 22}" width="100%" height="14" fill="#e6ecf2"/>'
+            f'<rect class="bar" x="0" y="{y + 22}" width="{100 * value / top:.2f}%" '
+            f'height="14" fill="#0b6e4f" data-value="{value}"/></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for an element or a quoted attribute."""
+    return html.escape(text, quote=True)

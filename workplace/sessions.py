@@ -46,9 +46,10 @@ class SessionSigner:
 
 
 async def start(
-    session: AsyncSession, user: User, *, now: datetime, hours: float, language: str = "nl"
+    session: AsyncSession, user: User, *, now: datetime, hours: float, language: str | None = None
 ) -> tuple[str, str]:
-    """A new login for `user`: returns the token for the cookie and the CSRF token."""
+    """A new login for `user`: returns the token for the cookie and the CSRF token. It
+    speaks the language the user chose before, unless told otherwise."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     session.add(
@@ -56,7 +57,7 @@ async def start(
             token_hash=_hash(token),
             user_id=user.id,
             csrf_token=csrf,
-            language=language,
+            language=language or user.language or "nl",
             created_at=now,
             expires_at=now + timedelta(hours=hours),
         )
@@ -76,7 +77,8 @@ async def find(session: AsyncSession, token: str, now: datetime) -> Login | None
     )
     if found is None or not found.user.active:
         return None
-    return Login(found.user, found.id, found.csrf_token, found.language)
+    # The user's choice wins: made in another browser, it holds here from the next page.
+    return Login(found.user, found.id, found.csrf_token, found.user.language or found.language)
 
 
 async def end(session: AsyncSession, token: str) -> None:
@@ -84,6 +86,8 @@ async def end(session: AsyncSession, token: str) -> None:
 
 
 async def set_language(session: AsyncSession, session_id: int, language: str) -> None:
-    found = await session.get(WebSession, session_id)
+    """The language for this login and, kept with the account, for every later one."""
+    found = await session.get(WebSession, session_id, options=[selectinload(WebSession.user)])
     if found is not None:
         found.language = language
+        found.user.language = language

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.cadence import CaseStatus
 from bot.early_signal import SignalFacts, blockers, ddas_item, whole_euros
-from bot.policy import Policy
+from bot.policy import Policy, SignalRules
 from storage import cases as case_ops
 from storage.models import (
     Case,
@@ -60,6 +60,61 @@ class Candidate:
     @property
     def ready(self) -> bool:
         return not self.blockers
+
+
+def criteria(rules: SignalRules, t: Callable[[str], str]) -> list[str]:
+    """The rule of bot.early_signal.blockers in words, as the signals page explains it."""
+    return [
+        t("De huurder heeft nog een achterstand en is niet eerder gemeld."),
+        t("De achterstand bestaat minstens {days} dagen.").format(days=rules.min_arrears_days),
+        t(
+            "De schriftelijke herinnering is verstuurd. Daarin bieden we aan de gegevens door "
+            "te geven aan de gemeente."
+        ),
+        t(
+            "Iemand van ons heeft geprobeerd de huurder persoonlijk te bereiken, en dat "
+            "vastgelegd als {modes}."
+        ).format(modes=_either(rules.personal_contact_modes, t)),
+        t("De huurder heeft geen bezwaar gemaakt tegen de melding."),
+    ]
+
+
+# Why a case may not be signalled yet (the codes of bot.early_signal.blockers), each with
+# what happens next. The short label (workplace.labels) opens each sentence.
+REASONS = {
+    "no_arrears": "Geen achterstand: er valt niets te melden.",
+    "already_signalled": "Al gemeld: een zaak wordt maar één keer gemeld.",
+    "objection": "Bezwaar tegen melding: de huurder wil niet dat wij de gemeente inlichten.",
+    "no_written_reminder": (
+        "Nog geen schriftelijke herinnering: die gaat eerst, met het aanbod om de gegevens "
+        "door te geven aan de gemeente."
+    ),
+    "arrears_too_recent": "Achterstand nog te kort: melden kan vanaf {date}.",
+    "no_personal_contact_attempt": (
+        "Nog geen persoonlijke contactpoging: probeer de huurder te bereiken en leg het "
+        "vast bij de zaak als {modes}."
+    ),
+}
+
+
+def reasons(candidate: Candidate, rules: SignalRules, t: Callable[[str], str]) -> list[str]:
+    """Why this case is not ready yet, in sentences."""
+    may_from = candidate.case.arrears_since + timedelta(days=rules.min_arrears_days)
+    return [
+        t(REASONS[code]).format(
+            date=may_from.strftime("%d-%m-%Y"), modes=_either(rules.personal_contact_modes, t)
+        )
+        if code in REASONS
+        else code
+        for code in candidate.blockers
+    ]
+
+
+def _either(modes: Sequence[str], t: Callable[[str], str]) -> str:
+    """The national words ("Telefoon of Huisbezoek"), as the contact form offers them."""
+    if len(modes) < 2:
+        return "".join(modes)
+    return f"{', '.join(modes[:-1])} {t('of')} {modes[-1]}"
 
 
 async def candidates(

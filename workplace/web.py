@@ -21,14 +21,22 @@ from sqlalchemy import select
 
 from bot.web import RUNTIME, render_page
 from storage.models import Case, SignalBatch, Tenant, User
-from workplace import accounts, actions, login_throttle, reports, sessions, signals
+from workplace import (
+    accounts,
+    actions,
+    case_pages,
+    login_throttle,
+    replies,
+    reports,
+    sessions,
+    signals,
+)
 from workplace.client_address import client_address
 from workplace.dossier import build_dossier, contact_attempts
 from workplace.labels import code_labels, translator
 from workplace.queries import (
     CaseView,
     QueueFilter,
-    balance_chart,
     case_view,
     queue,
     unmatched,
@@ -72,7 +80,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     login: sessions.Login | None = None
     if token is not None:
         async with runtime.sessions() as session:
-            login = await sessions.find(session, token, runtime.clock.now())
+            # Logins run on people's time, also where the tenants' world runs fast (demo).
+            login = await sessions.find(session, token, runtime.wall_clock.now())
     if login is None or token is None:
         if request.path.startswith("/api/"):
             raise web.HTTPUnauthorized(
@@ -155,20 +164,27 @@ async def login_submit(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(given, expected):
         raise web.HTTPForbidden(text="This form has expired. Go back, reload and try again.")
     settings = runtime.settings
-    now = runtime.clock.now()
-    result, user = await accounts.authenticate(
-        runtime.sessions,
-        str(form.get("username", "")),
-        str(form.get("password", "")),
-        client=login_throttle.client_key(client_address(request, settings.trusted_networks())),
-        now=now,
-        limits=login_throttle.limits(
-            per_name=settings.login_max_failures,
-            per_client=settings.login_client_max_failures,
-            window_minutes=settings.login_window_minutes,
-            hold_minutes=settings.lockout_minutes,
-        ),
-    )
+    now = runtime.wall_clock.now()  # holds and session expiry are in people's time
+    try:
+        result, user = await accounts.authenticate(
+            runtime.sessions,
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            client=login_throttle.client_key(client_address(request, settings.trusted_networks())),
+            now=now,
+            limits=login_throttle.limits(
+                per_name=settings.login_max_failures,
+                per_client=settings.login_client_max_failures,
+                window_minutes=settings.login_window_minutes,
+                hold_minutes=settings.lockout_minutes,
+            ),
+        )
+    except accounts.LoginBusy:
+        raise web.HTTPServiceUnavailable(
+            text="Many people are logging in at once. Try again in a minute.",
+            headers={"Retry-After": "30"},
+        ) from None
+
     token = None
     if user is not None:
         async with runtime.sessions() as session, session.begin():
@@ -296,6 +312,7 @@ async def queue_page(request: web.Request) -> web.Response:
         ),
         channels=["whatsapp", "sms", "telegram", "email"],
         strangers=strangers,
+        **case_pages.wording(_login(request).language, runtime.policy.tz),
     )
 
 
@@ -357,11 +374,15 @@ async def _view(request: web.Request) -> CaseView:
 async def case_page(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     view = await _view(request)
+    async with runtime.sessions() as session:
+        routes = await replies.reply_choices(
+            session, view.case, now=runtime.clock.now(), available=runtime.channels.keys()
+        )
     return _page(
         request,
         "wp_case.html",
         view=view,
-        chart=balance_chart(view.snapshots),
+        **case_pages.case_page(view, _login(request).language, runtime.policy.tz, routes),
         modes=[mode.value for mode in actions.ContactMode],
         resolutions=actions.RESOLUTIONS,
         partners=runtime.policy.partners.for_municipality(view.tenant.municipality),
@@ -416,7 +437,8 @@ async def case_action(request: web.Request) -> web.Response:
         async with runtime.sessions() as session, session.begin():
             case = await actions.load_case(session, case_id, version)
             if action == "reply":
-                await actions.reply(
+                point = str(form.get("to", ""))
+                await replies.reply(
                     session,
                     case,
                     user,
@@ -424,6 +446,7 @@ async def case_action(request: web.Request) -> web.Response:
                     now=now,
                     letterhead=runtime.letterhead,
                     available=runtime.channels.keys(),
+                    point_id=int(point) if point.isdigit() and len(point) < 19 else None,
                 )
             elif action == "contact":
                 at = (
@@ -546,7 +569,16 @@ async def dossier_page(request: web.Request) -> web.Response:
     dossier = handed.dossier if handed else _dossier(request, view)
     if request.path.startswith("/api/") or request.query.get("format") == "json":
         return web.json_response(dossier)
-    return _page(request, "wp_dossier.html", dossier=dossier, handover=handed, case_id=view.case.id)
+    return _page(
+        request,
+        "wp_dossier.html",
+        dossier=dossier,
+        handover=handed,
+        case_id=view.case.id,
+        **case_pages.dossier_page(
+            dossier, _login(request).language, request.app[RUNTIME].policy.tz
+        ),
+    )
 
 
 async def record_page(request: web.Request) -> web.Response:
@@ -560,6 +592,7 @@ async def record_page(request: web.Request) -> web.Response:
         view=view,
         attempts=attempts,
         corporation=runtime.letterhead.corporation,
+        **case_pages.record_page(view, _login(request).language, runtime.policy.tz),
     )
 
 
@@ -572,6 +605,7 @@ async def signals_page(request: web.Request) -> web.Response:
         batches = list(
             await session.scalars(select(SignalBatch).order_by(SignalBatch.id.desc()).limit(50))
         )
+    t, rules = translator(_login(request).language), runtime.policy.signal
     return _page(
         request,
         "wp_signals.html",
@@ -579,6 +613,8 @@ async def signals_page(request: web.Request) -> web.Response:
         waiting=[c for c in found if not c.ready],
         batches=batches,
         problem=_problem(request),
+        criteria=signals.criteria(rules, t),
+        why=lambda candidate: signals.reasons(candidate, rules, t),
     )
 
 
@@ -623,7 +659,8 @@ _FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def _period(request: web.Request) -> tuple[date, date]:
-    """The chosen period, inclusive dates; by default the last 30 days."""
+    """The chosen period, inclusive dates; by default the last 30 days of the tenants' world
+    (the simulated month in the demo, whatever the date on the wall)."""
     runtime = request.app[RUNTIME]
     today = runtime.clock.now().astimezone(runtime.policy.tz).date()
     try:
@@ -669,7 +706,9 @@ async def reports_page(request: web.Request) -> web.Response:
         report=found,
         funnel_chart=funnel,
         rates_chart=reports.bar_chart(
-            [(f"{rate.template} · {rate.channel}", round(rate.rate * 100)) for rate in found.rates]
+            [(f"{rate.template} · {rate.channel}", round(rate.rate * 100)) for rate in found.rates],
+            top=100,  # a share: half the width is half the reminders
+            unit="%",
         ),
     )
 
@@ -689,12 +728,12 @@ def _coordinator(request: web.Request) -> None:
         raise web.HTTPForbidden(text="Only coordinators manage users.")
 
 
-async def users_page(request: web.Request) -> web.Response:
+async def users_page(request: web.Request, shown: tuple[str, str] | None = None) -> web.Response:
     _coordinator(request)
     runtime = request.app[RUNTIME]
     async with runtime.sessions() as session:
         users = list(await session.scalars(select(User).order_by(User.username)))
-        held_names = await login_throttle.held_names(session, runtime.clock.now())
+        held_names = await login_throttle.held_names(session, runtime.wall_clock.now())
     return _page(
         request,
         "wp_users.html",
@@ -703,6 +742,8 @@ async def users_page(request: web.Request) -> web.Response:
         held={user.id for user in users if login_throttle.name_key(user.username) in held_names},
         teams=sorted(runtime.policy.teams),
         problem=_problem(request),
+        notice=request.query.get("notice"),
+        shown=shown,
     )
 
 
@@ -719,7 +760,7 @@ async def users_add(request: web.Request) -> web.Response:
                 str(form.get("username", "")),
                 str(form.get("password", "")),
                 role=role,
-                now=runtime.clock.now(),
+                now=runtime.wall_clock.now(),
                 display_name=str(form.get("display_name", "")) or None,
                 team=str(form.get("team", "")) or None,
                 known_teams=runtime.policy.teams.keys(),
@@ -733,18 +774,27 @@ async def users_change(request: web.Request) -> web.Response:
     _coordinator(request)
     runtime = request.app[RUNTIME]
     form = await request.post()
+    user_id, change = int(request.match_info["user_id"]), str(form.get("change", ""))
+    typed = str(form.get("password", ""))
     try:
         async with runtime.sessions() as session, session.begin():
-            changed = await accounts.change_user(
-                session,
-                int(request.match_info["user_id"]),
-                str(form.get("change", "")),
-                _login(request).user,
-            )
-            log.info("user %s: %s", changed.id, form.get("change"))
+            if change == "password":  # typed by the coordinator, or made here when left empty
+                changed, password = await accounts.reset_password(session, user_id, typed or None)
+            else:
+                changed = await accounts.change_user(
+                    session,
+                    user_id,
+                    change,
+                    _login(request).user,
+                    team=str(form.get("team", "")),
+                    known_teams=runtime.policy.teams.keys(),
+                )
+            log.info("user %s: %s", changed.id, change)
     except accounts.AccountError as problem:
         raise _with_problem(request, "/users", problem) from None
-    raise web.HTTPSeeOther("/users")
+    if change == "password" and not typed:  # shown on this answer only: no link, no log
+        return await users_page(request, shown=(changed.username, password))
+    raise web.HTTPSeeOther(f"/users?notice={quote(change)}")
 
 
 def add_workplace_routes(app: web.Application, secret: str) -> None:
@@ -759,25 +809,27 @@ def add_workplace_routes(app: web.Application, secret: str) -> None:
     app.router.add_post("/language", language)
     app.router.add_get("/queue", queue_page)
     app.router.add_get("/api/queue", queue_api)
-    app.router.add_get("/cases/{case_id:[0-9]{1,18}}", case_page)
-    app.router.add_get("/api/cases/{case_id:[0-9]{1,18}}", case_api)
-    app.router.add_post("/cases/{case_id:[0-9]{1,18}}/claim", claim)
-    app.router.add_post("/cases/{case_id:[0-9]{1,18}}/release", release)
+    # Ids are 32-bit integers in PostgreSQL: nine digits always fit, so a longer one is a
+    # 404 here rather than a database error.
+    app.router.add_get("/cases/{case_id:[0-9]{1,9}}", case_page)
+    app.router.add_get("/api/cases/{case_id:[0-9]{1,9}}", case_api)
+    app.router.add_post("/cases/{case_id:[0-9]{1,9}}/claim", claim)
+    app.router.add_post("/cases/{case_id:[0-9]{1,9}}/release", release)
     app.router.add_post(
-        "/cases/{case_id:[0-9]{1,18}}/{action:reply|contact|plan|pause|resolve}", case_action
+        "/cases/{case_id:[0-9]{1,9}}/{action:reply|contact|plan|pause|resolve}", case_action
     )
-    app.router.add_post("/cases/{case_id:[0-9]{1,18}}/handover", handover)
+    app.router.add_post("/cases/{case_id:[0-9]{1,9}}/handover", handover)
     app.router.add_post(
-        "/cases/{case_id:[0-9]{1,18}}/handovers/{handover_id:[0-9]{1,18}}/feedback", feedback
+        "/cases/{case_id:[0-9]{1,9}}/handovers/{handover_id:[0-9]{1,9}}/feedback", feedback
     )
-    app.router.add_get("/cases/{case_id:[0-9]{1,18}}/dossier", dossier_page)
-    app.router.add_get("/api/cases/{case_id:[0-9]{1,18}}/dossier", dossier_page)
-    app.router.add_get("/cases/{case_id:[0-9]{1,18}}/record", record_page)
+    app.router.add_get("/cases/{case_id:[0-9]{1,9}}/dossier", dossier_page)
+    app.router.add_get("/api/cases/{case_id:[0-9]{1,9}}/dossier", dossier_page)
+    app.router.add_get("/cases/{case_id:[0-9]{1,9}}/record", record_page)
     app.router.add_get("/signals", signals_page)
     app.router.add_post("/signals", signals_export)
-    app.router.add_get("/signals/batches/{batch_id:[0-9]{1,18}}.{format:json|csv}", signals_batch)
+    app.router.add_get("/signals/batches/{batch_id:[0-9]{1,9}}.{format:json|csv}", signals_batch)
     app.router.add_get("/reports", reports_page)
     app.router.add_get("/api/reports", reports_api)
     app.router.add_get("/users", users_page)
     app.router.add_post("/users", users_add)
-    app.router.add_post("/users/{user_id:[0-9]{1,18}}", users_change)
+    app.router.add_post("/users/{user_id:[0-9]{1,9}}", users_change)

@@ -1,0 +1,121 @@
+"""`arrears-bot demo`, run: the synthetic tenants' month on the sandbox, either at once with
+a summary (headless) or live, with the web pages, a simulated day every few seconds.
+
+The tenants live on the demo's clock; people do not. The consultant's login, its expiry and
+any hold after failed logins run on the wall clock, or a login would end within seconds.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.clock import FastClock, ManualClock, SystemClock
+from bot.demo import Simulation, demo_rows, demo_start, not_on_whatsapp, summarise
+from bot.policy import CHANNELS, load_policy
+from bot.runtime import Runtime
+from bot.scheduler import build_scheduler
+from bot.settings import Settings
+from bot.web import build_app
+from messaging.channels.sandbox import SandboxChannel
+from workplace.accounts import Role, add_user
+
+DEMO_CONSULTANT = "consulent"
+Serve = Callable[[web.Application, str, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    settings: Settings  # on the demo's own SQLite file, with the sandbox on
+    first_day: date
+    days: int
+    seed: int
+    database: Path
+    echo: Callable[[str], None]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    async def _prepare(self, clock: ManualClock) -> tuple[Runtime, Simulation, str]:
+        """The runtime on the simulated clock, the tenants, and a coordinator's password."""
+        sandbox = SandboxChannel()
+        runtime = await Runtime.start(
+            self.settings,
+            clock=clock,
+            wall_clock=SystemClock(),
+            channels=dict.fromkeys(CHANNELS, sandbox),
+        )
+        simulation = Simulation(runtime, demo_rows(), self.seed)
+        sandbox.failure_rules.append(not_on_whatsapp(simulation.no_whatsapp))
+        password = secrets.token_urlsafe(12)
+        async with runtime.sessions() as session, session.begin():
+            await add_user(
+                session,
+                DEMO_CONSULTANT,
+                password,
+                role=Role.COORDINATOR,
+                now=runtime.wall_clock.now(),
+                display_name="Demo consulent",
+            )
+        return runtime, simulation, password
+
+    def _print_login(self, password: str, how: str) -> None:
+        self.echo(f"Consultant login: {DEMO_CONSULTANT} / {password}  ({how})")
+        # The simulated month, whatever day it is on the wall (a later `serve` runs on it).
+        month = f"from={self.first_day}&to={self.first_day + timedelta(days=self.days - 1)}"
+        self.echo(f"Reports of the simulated month: {self.base_url}/reports?{month}")
+
+    async def headless(self) -> None:
+        clock = ManualClock(demo_start(self.first_day, load_policy().tz))
+        runtime, simulation, password = await self._prepare(clock)
+        try:
+            await simulation.run_until(clock, clock.now() + timedelta(days=self.days))
+            summary = await summarise(runtime)
+        finally:
+            await runtime.close()
+        self.echo(
+            f"Demo: {len(simulation.tenants)} tenants, {self.days} days from {self.first_day}, "
+            f"seed {self.seed}\n"
+        )
+        self.echo(summary.table())
+        url = f"ARREARS_DATABASE_URL=sqlite+aiosqlite:///{self.database}"
+        self.echo(f"\nDatabase kept in {self.database}: try {url} arrears-bot queue")
+        self._print_login(
+            password, f"to see the queue: {url} arrears-bot serve, then {self.base_url}/login"
+        )
+
+    async def live(self, day_seconds: float, serve: Serve) -> None:
+        policy = load_policy()
+        manual = ManualClock(demo_start(self.first_day, policy.tz))
+        runtime, simulation, password = await self._prepare(manual)
+        # Skip the quiet first days: start live just before the first reminders go out.
+        quiet = timedelta(days=policy.stages[0].after_days, hours=2)
+        await simulation.run_until(manual, manual.now() + quiet)
+        clock = FastClock(manual.now(), speed=86400 / day_seconds)
+        runtime.clock = clock
+        scheduler = build_scheduler(
+            runtime, tick=lambda: simulation.step(clock.now()), dispatch=runtime.dispatch
+        )
+        step = max(0.5, min(1.0, day_seconds / 48))
+        scheduler.reschedule_job("tick", trigger="interval", seconds=step)
+        application = build_app(runtime)
+
+        async def started(_: web.Application) -> None:
+            scheduler.start()
+
+        async def stopped(_: web.Application) -> None:
+            scheduler.shutdown(wait=False)
+            await runtime.close()
+
+        application.on_startup.append(started)
+        application.on_cleanup.append(stopped)
+        self.echo(f"Demo running: one simulated day every {day_seconds:g} s.")
+        self.echo(f"Open {self.base_url}/sandbox  (Ctrl+C to stop)")
+        self._print_login(password, f"{self.base_url}/login; the queue fills as the month runs")
+        await serve(application, self.settings.host, self.settings.port)
