@@ -1,54 +1,36 @@
-"""The workplace driven in a real browser: Debian's Chromium, headless, through Playwright.
-
-CI installs Chromium and sets ARREARS_TEST_REQUIRE_BROWSER=1, so there these tests run or
-fail; on a machine without Chromium they are skipped and say so.
-"""
+"""The workplace driven in a real browser: Debian's Chromium, headless, through Playwright
+(tests/browser_harness.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime
-from bot.web import build_app
 from messaging.channels.base import InboundMessage
+from tests.browser_harness import chromium, needs_browser, served
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 from tests.test_workplace import PASSWORD, make_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-if not CHROMIUM.exists() and os.environ.get("ARREARS_TEST_REQUIRE_BROWSER") != "1":
-    pytestmark = pytest.mark.skip(reason="no /usr/bin/chromium (apt-get install chromium)")
+pytestmark = needs_browser
 
 
 @pytest.fixture
 async def base_url(runtime: Runtime) -> AsyncIterator[str]:
-    server = TestServer(build_app(runtime), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+    async with served(runtime) as url:
+        yield url
 
 
 @pytest.fixture
 async def page(base_url: str) -> AsyncIterator[Page]:
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            context = await browser.new_context(locale="nl-NL")
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        context = await browser.new_context(locale="nl-NL")
+        yield await context.new_page()
 
 
 async def test_a_consultant_works_a_case_in_the_browser(

@@ -6,32 +6,27 @@ Skipped, like tests/test_browser.py, where no Chromium is installed (CI has one)
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot.clock import ManualClock, SystemClock
 from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web import build_app
 from messaging.channels.base import InboundMessage
 from messaging.channels.sandbox import SandboxChannel
+from tests.browser_harness import chromium, needs_browser, served
 from tests.db_helpers import cases
 from tests.factories import arrears_csv, row
-from tests.test_browser import ARGS, CHROMIUM
 from tests.test_workplace import PASSWORD, make_user
 from workplace.labels import CODES
 from workplace.words import INTENTS, MESSAGE_STATUSES, STAGES
 
-if not CHROMIUM.exists() and os.environ.get("ARREARS_TEST_REQUIRE_BROWSER") != "1":
-    pytestmark = pytest.mark.skip(reason="no /usr/bin/chromium (apt-get install chromium)")
+pytestmark = needs_browser
 
 # Every stored code a case page shows as a Dutch word (statuses, reasons, message statuses,
 # stages, what a reply meant), but for the one English spells the same.
@@ -55,24 +50,10 @@ PAGE_WORDS_JS = """() => {
 }"""
 
 
-@asynccontextmanager
-async def served(runtime: Runtime) -> AsyncIterator[str]:
-    server = TestServer(build_app(runtime), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def new_page(browser: Browser) -> Page:

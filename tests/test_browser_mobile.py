@@ -5,56 +5,44 @@ Skipped, like tests/test_browser.py, where no Chromium is installed (CI has one)
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime
-from bot.web import build_app
 from messaging.channels.base import InboundMessage
+from tests.browser_harness import chromium, needs_browser, served
 from tests.db_helpers import cases
 from tests.factories import arrears_csv, row
-from tests.test_browser import ARGS, CHROMIUM
 from tests.test_workplace import PASSWORD, make_user
 from workplace.accounts import Role
 
 WIDTH, HEIGHT = 390, 844
 MENU = ("Wachtrij", "Rapportage", "Signalen", "Gebruikers")
 
-if not CHROMIUM.exists() and os.environ.get("ARREARS_TEST_REQUIRE_BROWSER") != "1":
-    pytestmark = pytest.mark.skip(reason="no /usr/bin/chromium (apt-get install chromium)")
+pytestmark = needs_browser
 
 
 @pytest.fixture
 async def base_url(runtime: Runtime) -> AsyncIterator[str]:
-    server = TestServer(build_app(runtime), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+    async with served(runtime) as url:
+        yield url
 
 
 @pytest.fixture
 async def phone(base_url: str) -> AsyncIterator[Page]:
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            context = await browser.new_context(
-                locale="nl-NL",
-                viewport={"width": WIDTH, "height": HEIGHT},
-                is_mobile=True,
-                has_touch=True,
-            )
-            yield await context.new_page()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        context = await browser.new_context(
+            locale="nl-NL",
+            viewport={"width": WIDTH, "height": HEIGHT},
+            is_mobile=True,
+            has_touch=True,
+        )
+        yield await context.new_page()
 
 
 async def busy_workplace(runtime: Runtime, clock: ManualClock) -> int:
