@@ -134,3 +134,64 @@ def address_matches(
     if given.postcode != _compact(postcode) or given.number != _compact(number).lstrip("0"):
         return False
     return not given.suffix or given.suffix == _compact(suffix)
+
+
+_THANKS = frozenset(
+    [
+        "ok",
+        "oke",
+        "oké",
+        "okay",
+        "prima",
+        "top",
+        "super",
+        "fijn",
+        "mooi",
+        "dank",
+        "danku",
+        "bedankt",
+        "thanks",
+        "thank",
+        "thx",
+        "merci",
+    ]
+)
+_AROUND_THANKS = frozenset(
+    [
+        "you",
+        "je",
+        "u",
+        "wel",
+        "hoor",
+        "zeer",
+        "heel",
+        "erg",
+        "veel",
+        "voor",
+        "alles",
+        "de",
+        "hulp",
+        "hartelijk",
+        "goed",
+        "very",
+        "much",
+        "for",
+        "the",
+        "help",
+        "so",
+    ]
+)
+
+
+def just_thanks(text: str) -> bool:
+    """A short thank-you and nothing else ("bedankt!", "top, dank u wel", "thanks 👍"): it
+    needs no answer and no consultant."""
+    words = [word.strip(".,!?:;-'\"") for word in normalise(text or "").split()]
+    words = [word for word in words if word]
+    if not words:
+        return any(sign in (text or "") for sign in _THUMBS_UP)
+    return (
+        len(words) <= 8
+        and any(word in _THANKS for word in words)
+        and all(word in _THANKS or word in _AROUND_THANKS for word in words)
+    )

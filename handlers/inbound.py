@@ -22,6 +22,7 @@ from bot.dialogue import (
     case_key,
     confirmation,
     expired,
+    just_thanks,
     parse_address,
 )
 from bot.intents import Intent, Reply, parse_reply
@@ -398,6 +399,8 @@ class _Turn:
             and case.pause_reason == "plan"
         ):
             return  # "ok, thanks" after a plan was agreed needs no answer and no consultant
+        if reply.intent is Intent.UNKNOWN and not open_case and (said or just_thanks(text)):
+            return  # "thanks" after the case closed needs no answer and no consultant
         reason, template = _answers(reply)
         if reply.intent is Intent.PLAN and reason == "plan_request" and open_case:
             await answer(await self.offer(reply, case, tenant, context, message_id))
@@ -436,6 +439,13 @@ class _Turn:
                 if reply.months:
                     details["months"] = reply.months
                 case_ops.escalate(session, case, reason, now, tenant.monthly_rent_cents, **details)
+        elif reason is not None and reason != "objection":
+            # The answer says a colleague will read it: a closed case goes back to the queue,
+            # so someone does.
+            case.closed_at, case.close_reason = None, None
+            case_ops.escalate(
+                session, case, reason, now, tenant.monthly_rent_cents, message_id=message_id
+            )
         await answer(template)
 
     async def ask_amount(self, case: Case, key: str) -> str:

@@ -13,7 +13,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.dialogue import Address, address_matches, confirmation, expired, parse_address
+from bot.dialogue import (
+    Address,
+    address_matches,
+    confirmation,
+    expired,
+    just_thanks,
+    parse_address,
+)
 from bot.runtime import Runtime
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
@@ -224,3 +231,19 @@ async def test_a_whole_plan_conversation_on_the_sandbox_phone(
         (plan,) = await session.scalars(select(PaymentPlan))
     assert (plan.status, plan.checked_instalments, plan.misses) == ("active", 1, 0)
     assert (await runtime.tick()).queued == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "thanks"),
+    [
+        ("bedankt!", True),
+        ("top, dank u wel", True),
+        ("thank you very much", True),
+        ("👍", True),
+        ("hulp", False),
+        ("bedankt maar ik heb een vraag", False),
+        ("dank u, ik kan 50 per maand", False),
+    ],
+)
+def test_a_thank_you_is_told_from_a_question(text: str, thanks: bool) -> None:
+    assert just_thanks(text) is thanks

@@ -174,3 +174,22 @@ async def test_a_case_paused_before_anyone_called_comes_back_to_the_queue_when_p
         None,
     )
     assert await queued_case_ids(client) == [case.id]
+
+
+async def test_a_tenant_who_writes_after_the_case_closed_is_answered_by_a_person(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    await paid_list(runtime, clock, 2)
+    (case,) = await cases(runtime)
+    assert case.status == "closed"
+    await tenant_says(runtime, "bedankt!")  # thanks for the thank-you: nothing to do
+    (case,) = await cases(runtime)
+    assert case.status == "closed"
+    assert [m.template for m in await messages(runtime, direction="out", kind="reply")] == []
+    await tenant_says(runtime, "ik ben mijn baan kwijt, kan iemand mij helpen")
+    (case,) = await cases(runtime)
+    # The answer says a colleague will get in touch, so the case is in the queue again.
+    assert (case.status, case.escalation_reason, case.closed_at) == ("escalated", "help", None)
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_help"

@@ -82,7 +82,8 @@ async def test_funnel_and_reply_rates(client: Client, runtime: Runtime, clock: M
         2,
     )
     page = await (await client.get("/reports?from=2026-11-01&to=2026-12-31")).text()
-    assert "<svg" in page and "Betaald" in page and "reminder_friendly" in page
+    assert "<svg" in page and "Betaald" in page and "Herinnering: vriendelijk" in page
+    assert "reminder_friendly" not in page  # the page speaks in words, the API in codes
     empty = await (await client.get("/api/reports?from=2027-03-01&to=2027-03-31")).json()
     assert empty["funnel"]["opened"] == 0 and empty["reply_rates"] == []
     assert (await client.get("/reports?from=garbage")).status == 400
@@ -135,7 +136,9 @@ async def test_the_charts_bars_are_proportional_and_labels_have_a_line_of_their_
 
     # One reminder in two was answered: the bar fills half the width, not all of it.
     ((label, track, bar),) = _bars(rates)
-    assert _share(bar) == 50 and "".join(label.itertext()) == "reminder_friendly · whatsapp: 50%"
+    assert _share(bar) == 50 and "".join(label.itertext()) == (
+        "Herinnering: vriendelijk · WhatsApp: 50%"
+    )
 
     # Each label has a band of its own, above its bar: no bar or other label crosses it.
     for chart in (funnel, rates):

@@ -41,6 +41,7 @@ from workplace.queries import (
     queue,
     unmatched,
 )
+from workplace.words import Vocabulary
 
 log = logging.getLogger(__name__)
 SIGNER = web.AppKey("session_signer", sessions.SessionSigner)
@@ -694,7 +695,8 @@ async def _report(request: web.Request) -> tuple[date, date, reports.Report]:
 
 async def reports_page(request: web.Request) -> web.Response:
     start, end, found = await _report(request)
-    t = translator(_login(request).language)
+    language = _login(request).language
+    t, said = translator(language), Vocabulary(language)
     funnel = reports.bar_chart(
         [(t(label), found.funnel[key]) for key, label in reports.FUNNEL_STEPS]
     )
@@ -704,9 +706,16 @@ async def reports_page(request: web.Request) -> web.Response:
         start=start,
         end=end,
         report=found,
+        words=said,
         funnel_chart=funnel,
         rates_chart=reports.bar_chart(
-            [(f"{rate.template} · {rate.channel}", round(rate.rate * 100)) for rate in found.rates],
+            [
+                (
+                    f"{said.template(rate.template)} · {said.channel(rate.channel)}",
+                    round(rate.rate * 100),
+                )
+                for rate in found.rates
+            ],
             top=100,  # a share: half the width is half the reminders
             unit="%",
         ),
