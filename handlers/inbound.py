@@ -36,6 +36,7 @@ from messaging.routing import Reachable
 from storage import cases as case_ops
 from storage import dialogues
 from storage.models import Case, ContactPoint, Dialogue, Message, PaymentPlan, Tenant
+from storage.promises import unkept
 
 # Intent → (escalation reason or None, answer template).
 _ANSWERS: dict[Intent, tuple[str | None, str]] = {
@@ -544,7 +545,10 @@ class _Turn:
             **_numbers(terms),
             message_id=message_id,
         )
-        case_ops.pause(self.session, case, "plan", self.now)
+        # A colleague was promised (an earlier "hulp"): the plan stands, and the case stays in
+        # the queue until someone has been in touch.
+        if case.status != CaseStatus.ESCALATED or not await unkept(self.session, [case.id]):
+            case_ops.pause(self.session, case, "plan", self.now)
         _describe(context, terms, tenant.language)
         return "reply_plan_agreed"
 

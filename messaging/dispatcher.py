@@ -130,6 +130,7 @@ class Dispatcher:
         # One token per dispatcher: every claim it makes, and every lease it renews.
         self.token = secrets.token_hex(16)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._lines: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._calling: set[int] = set()  # handed to the provider
         self._finished = 0  # sends completed so far
         self._wake = asyncio.Event()
@@ -217,14 +218,22 @@ class Dispatcher:
             return []
         claimed = await self._claim(free)
         for item in claimed:
-            task = asyncio.create_task(self._handle(item, result))
+            # Two messages to one address go out in the order they were written (a chat's
+            # "linked" before the question that follows it): the later waits for the earlier.
+            line = (item.message.channel, item.message.address)
+            task = asyncio.create_task(self._handle(item, result, self._lines.get(line)))
             self._tasks[item.claim.message_id] = task
-            task.add_done_callback(self._forget(item.claim.message_id))
+            self._lines[line] = task
+            task.add_done_callback(self._forget(item.claim.message_id, line))
         return claimed
 
-    def _forget(self, message_id: int) -> Callable[[asyncio.Task[None]], None]:
-        def done(_: asyncio.Task[None]) -> None:
+    def _forget(
+        self, message_id: int, line: tuple[str, str]
+    ) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
             self._tasks.pop(message_id, None)
+            if self._lines.get(line) is task:
+                del self._lines[line]
             self._finished += 1
 
         return done
@@ -304,8 +313,12 @@ class Dispatcher:
 
     # -- one message ---------------------------------------------------------------------
 
-    async def _handle(self, item: _Claimed, result: DispatchResult) -> None:
+    async def _handle(
+        self, item: _Claimed, result: DispatchResult, after: asyncio.Task[None] | None
+    ) -> None:
         try:
+            if after is not None:
+                await asyncio.wait([after])
             await self._work(item, result)
         except Exception as error:
             # A database error, say. Before the provider call the message is given back for

@@ -16,11 +16,13 @@ import pytest
 
 from bot.clock import Clock, FastClock, ManualClock, SystemClock
 from bot.runtime import Runtime, build_channels
+from messaging.channels.base import InboundMessage
 from storage.scratch import _admin_dsn
 from tests.db_helpers import messages
+from tests.factories import arrears_csv, row
 from tests.fakes.twilio import FakeTwilio
 from tests.outbox_helpers import due_sms
-from tests.twilio_fixtures import twilio_settings
+from tests.twilio_fixtures import ANNA, twilio_settings
 from tests.waiting import until
 
 SMS_FROM = "+3197010000001"
@@ -214,3 +216,18 @@ async def test_a_send_whose_record_fails_is_taken_again_after_its_lease(
         await admin.close()
         await runtime.close()
     assert received(twilio) == Counter({address: 2})  # at least once, as documented
+
+
+async def test_two_messages_to_one_address_arrive_in_the_order_they_were_written(
+    twilio_runtime: Runtime, twilio: FakeTwilio
+) -> None:
+    """The first send is slow at the provider; the second, claimed in the same run, waits."""
+    await twilio_runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    for n, text in enumerate(["hulp", "STOP"]):
+        await twilio_runtime.receive(
+            InboundMessage("sms", ANNA, text, f"SM{n:032d}", twilio_runtime.clock.now())
+        )
+    twilio.slow_first = 0.5
+    await twilio_runtime.dispatch()
+    written = [m.body for m in await messages(twilio_runtime, direction="out")]
+    assert [r.form["Body"] for r in twilio.requests] == written and len(written) == 2

@@ -193,3 +193,18 @@ async def test_a_tenant_who_writes_after_the_case_closed_is_answered_by_a_person
     assert (case.status, case.escalation_reason, case.closed_at) == ("escalated", "help", None)
     (answer,) = await messages(runtime, direction="out", kind="reply")
     assert answer.template == "reply_help"
+
+
+async def test_a_plan_agreed_in_the_chat_keeps_a_promised_call_in_the_queue(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    await tenant_says(runtime, "ik ben mijn baan kwijt, kan iemand helpen")
+    for text in ("ik kan 100 euro per maand", "JA"):
+        clock.advance(timedelta(minutes=5))
+        await tenant_says(runtime, text)
+    (case,) = await cases(runtime)
+    kinds = [e.kind for e in await events(runtime, case.id)]
+    assert "plan_agreed" in kinds
+    # The plan stands, and a colleague still calls as promised.
+    assert (case.status, case.escalation_reason) == ("escalated", "help")

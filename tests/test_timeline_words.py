@@ -333,3 +333,18 @@ def test_every_label_on_the_workplace_pages_has_its_english() -> None:
             if found.group(2) not in ENGLISH:
                 missing.append(f"{page.name}: {found.group(2)}")
     assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    ("months", "amount", "total", "shown"),
+    [
+        (7, 6000, 41760, "6 × € 60,00 + 1 × € 57,60"),  # adds up to what the tenant was told
+        (7, 6000, 42000, "7 × € 60,00"),
+        (9, 5000, 41760, "8 × € 50,00 + 1 × € 17,60"),
+        (1, 41760, 41760, "1 × € 417,60"),
+    ],
+)
+def test_a_plan_reads_as_instalments_that_add_up(
+    months: int, amount: int, total: int, shown: str
+) -> None:
+    assert formats.instalments(months, amount, total).replace("\xa0", " ") == shown

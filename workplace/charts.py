@@ -80,7 +80,7 @@ def balance_chart(
             f'fill="{fill}" stroke="{_MISSED if item.kept is False else _INK}">'
             f"<title>{escape(_instalment_note(item, english))}</title></circle>"
         )
-    euros = formats.euros(top - top % 100)
+    euros = formats.euros(top)  # the highest balance itself: a rounded one reads as a wrong balance
     parts += [
         _text(pad, height - bottom + 13, start.strftime("%d-%m")),
         _text(width - pad, height - bottom + 13, end.strftime("%d-%m"), anchor="end"),

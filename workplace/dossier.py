@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from messaging.render import format_euros
 from storage.models import Case, CaseEvent, ContactPoint, Message, PaymentPlan, Tenant
 from workplace.actions import part_of_day
+from workplace.formats import instalments
 from workplace.queries import contact_point_json
 
 # Our channels in the national vocabulary (DDAS EnumContactsoort).
@@ -137,6 +138,11 @@ def _open_offers(plans: Sequence[PaymentPlan], events: Sequence[CaseEvent]) -> l
             "amount": format_euros(int(event.data.get("amount_cents", 0))),
             "months": event.data.get("months"),
             "total": format_euros(int(event.data.get("total_cents", 0))),
+            "instalments": instalments(
+                int(event.data.get("months", 1)),
+                int(event.data.get("amount_cents", 0)),
+                event.data.get("total_cents"),
+            ),
         }
         for event in events
         if event.kind == "plan_offered"
@@ -197,6 +203,7 @@ def build_dossier(
                 "amount": format_euros(plan.amount_cents),
                 "months": plan.months,
                 "total": format_euros(plan.total_cents),
+                "instalments": instalments(plan.months, plan.amount_cents, plan.total_cents),
                 "first_due": plan.first_due.isoformat(),
                 "proposed_by": plan.source,
                 "decided_by": plan.decided_by,

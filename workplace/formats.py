@@ -36,6 +36,15 @@ def euros(cents: int) -> str:
     return format_euros(cents).replace(" ", NBSP)
 
 
+def instalments(months: int, amount_cents: int, total_cents: int | None) -> str:
+    """ "6 × € 60,00 + 1 × € 57,60": the last instalment is what is left, so a plan reads as
+    what the tenant was told and adds up to its total."""
+    last = (total_cents or 0) - (months - 1) * amount_cents
+    if total_cents is None or months < 2 or last == amount_cents or not 0 < last < amount_cents:
+        return f"{months} × {euros(amount_cents)}"
+    return f"{months - 1} × {euros(amount_cents)} + 1 × {euros(last)}"
+
+
 def as_moment(value: datetime | str | None) -> datetime | None:
     """A stored moment: an aware datetime, or its ISO text as the dossier keeps it."""
     if value is None or value == "":
@@ -174,6 +183,9 @@ class Formats:
 
     def euros(self, cents: int) -> str:
         return euros(cents)
+
+    def instalments(self, months: int, amount_cents: int, total_cents: int | None) -> str:
+        return instalments(months, amount_cents, total_cents)
 
     def nowrap(self, text: str | None) -> str:
         """An amount or number kept as text (a stored dossier), on one line."""

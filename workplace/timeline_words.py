@@ -60,7 +60,11 @@ class Say:
 
     def plan(self, data: Mapping[str, Any]) -> str:
         """6 × € 87,50 (€ 525,00) vanaf 1 januari 2027."""
-        text = f"{data.get('months', '?')} × {self.euros(data.get('amount_cents'))}"
+        months, amount = data.get("months"), data.get("amount_cents")
+        if isinstance(months, int) and isinstance(amount, int):
+            text = formats.instalments(months, amount, data.get("total_cents"))
+        else:
+            text = f"{months or '?'} × {self.euros(amount)}"
         if data.get("total_cents"):
             text += f" ({self.euros(data['total_cents'])})"
         if data.get("first_due"):

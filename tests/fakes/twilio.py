@@ -46,7 +46,11 @@ class FakeTwilio:
     # … or only reads this clock (one that runs by itself).
     clock_source: Clock | None = None
     in_progress: int = 0
+    # The first request takes this long before it is recorded (real seconds): a later one
+    # sent alongside it would be recorded first.
+    slow_first: float = 0.0
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _firsts: itertools.count[int] = field(default_factory=itertools.count)
 
     async def messages(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")
@@ -56,6 +60,8 @@ class FakeTwilio:
         if self.clock is not None:
             at = self.clock.now()
             self.clock.advance(self.step)
+        if self.slow_first and next(self._firsts) == 0:
+            await asyncio.sleep(self.slow_first)
         self.requests.append(Recorded(request.path, (user, password), form, at, time.monotonic()))
         if self.delay:
             self.in_progress += 1
