@@ -21,7 +21,7 @@ from bot.cadence import CaseStatus, first_action_at
 from bot.plans import PlanTerms, review
 from bot.policy import PlanRules, Policy
 from messaging.outbox import Letterhead, enqueue, tenant_context
-from messaging.render import format_euros
+from messaging.render import money
 from messaging.routing import reachable, routes
 from storage import cases as case_ops
 from storage import promises
@@ -335,7 +335,7 @@ async def _sync_cases(
         plan = active_plans.get(case.id)
         if plan is not None and _track_plan(session, case, plan, row, policy.plans, event, now):
             key = f"plan:{plan.id}:nudge:{plan.checked_instalments}"
-            await notify(case, "plan_nudge", key, amount=format_euros(plan.amount_cents))
+            await notify(case, "plan_nudge", key, amount_cents=plan.amount_cents)
         resumed = case.status == CaseStatus.PAUSED and case.pause_reason == "paid"
         if resumed:
             # "I paid" holds the reminders until the next list; this is it.
@@ -379,12 +379,15 @@ async def _notify(
     if not options:
         return
     tenant = await session.get_one(Tenant, case.tenant_id)  # loaded already: no query
+    extra = dict(extra or {})
+    if "amount_cents" in extra:  # written as the tenant reads amounts
+        extra["amount"] = money(extra.pop("amount_cents"), tenant.language)
     await enqueue(
         session,
         route=options[0],
         template=template,
         language=tenant.language,
-        context={**tenant_context(letterhead, tenant, None), **(extra or {})},
+        context={**tenant_context(letterhead, tenant, None), **extra},
         kind="notice",
         now=now,
         case_id=case.id,

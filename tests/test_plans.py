@@ -174,3 +174,19 @@ def test_review_waits_for_the_grace_and_checks_each_instalment_once() -> None:
     assert review(terms, 0, 55000, date(2027, 1, 6), grace_days=5) == [True]
     assert review(terms, 1, 55000, date(2027, 3, 6), grace_days=5) == [False, False]
     assert review(terms, 0, 45000, date(2027, 2, 6), grace_days=5) == [True, True]
+
+
+async def test_an_english_tenants_nudge_writes_the_amount_as_they_read_it(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1", language="en")), "d1.csv")
+    await say(runtime, "I can pay 100 euro a month")
+    await say(runtime, "YES")
+    for as_of, balance in (("06-01-2027", "550,00"), ("06-02-2027", "550,00")):
+        day = datetime.strptime(as_of, "%d-%m-%Y").replace(hour=7, tzinfo=UTC)
+        clock.current = max(clock.now() + timedelta(days=1), day)
+        await runtime.import_data(
+            arrears_csv(row("T1", balance=balance, as_of=as_of, language="en")), as_of
+        )
+    (nudge,) = await messages(runtime, direction="out", template="plan_nudge")
+    assert "€100.00" in nudge.body and "€ 100,00" not in nudge.body

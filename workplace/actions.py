@@ -160,7 +160,7 @@ async def decide_plan(
     terms = PlanTerms(plan.amount_cents, plan.months, plan.total_cents, plan.first_due)
     context = {
         **tenant_context(letterhead, case.tenant, case.balance_cents),
-        **plan_context(terms),
+        **plan_context(terms, case.tenant.language),
     }
     if approve:
         case.assignee_id = None
