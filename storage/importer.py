@@ -336,7 +336,11 @@ async def _sync_cases(
         if plan is not None and _track_plan(session, case, plan, row, policy.plans, event, now):
             key = f"plan:{plan.id}:nudge:{plan.checked_instalments}"
             await notify(case, "plan_nudge", key, amount_cents=plan.amount_cents)
-        resumed = case.status == CaseStatus.PAUSED and case.pause_reason == "paid"
+        resumed = (
+            case.status == CaseStatus.PAUSED
+            and case.pause_reason == "paid"
+            and _payment_had_time(case, row, policy)
+        )
         if resumed:
             # "I paid" holds the reminders until the next list; this is it.
             case.status = CaseStatus.OPEN
@@ -361,6 +365,18 @@ async def _sync_cases(
     for chunk in _chunks(events):
         await session.execute(insert(CaseEvent), list(chunk))
     return opened, updated, closed
+
+
+# The tenant was told that a payment takes "a few days" to show: a list from sooner after
+# their "I paid" says nothing yet, and asking them then would contradict us.
+PAID_GRACE_DAYS = 3
+
+
+def _payment_had_time(case: Case, row: ArrearsRow, policy: Policy) -> bool:
+    said = case.last_reply_at
+    if said is None:
+        return True
+    return (row.as_of - said.astimezone(policy.tz).date()).days >= PAID_GRACE_DAYS
 
 
 async def _notify(

@@ -73,7 +73,17 @@ async def test_paid_pauses_reminders_until_the_next_import(
     await say(runtime, "3")
     (case,) = await cases(runtime)
     assert (case.status, case.pause_reason, case.next_action_at) == ("paused", "paid", None)
-    clock.advance(timedelta(days=20))
+    # The next morning's list cannot show it yet ("that takes a few days"): no question.
+    said_on = clock.now().astimezone(runtime.policy.tz)
+    clock.advance(timedelta(days=1))
+    await runtime.import_data(
+        arrears_csv(row("T1", email="anna@example.nl", as_of=said_on.strftime("%d-%m-%Y"))),
+        "next-morning.csv",
+    )
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "paid")
+    assert await messages(runtime, direction="out", template="paid_follow_up") == []
+    clock.advance(timedelta(days=19))
     assert (await runtime.tick()).queued == 0
     await runtime.import_data(
         arrears_csv(row("T1", email="anna@example.nl", as_of="24-12-2026")), "d2.csv"
