@@ -120,6 +120,15 @@ async def database_url(backend: str, templates: Templates, tmp_path: Path) -> As
 
 
 @pytest.fixture
+def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A SQLite file for the `arrears-bot` command run in this test (CliRunner)."""
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("ARREARS_LOG_LEVEL", "WARNING")
+    return path
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0)
 

@@ -27,14 +27,6 @@ def today(days: int = 0) -> str:
     return (datetime.now(ZoneInfo("Europe/Amsterdam")) + timedelta(days=days)).strftime("%d-%m-%Y")
 
 
-@pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    monkeypatch.setenv("ARREARS_LOG_LEVEL", "WARNING")
-    return path
-
-
 def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     good = tmp_path / "arrears.csv"

@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -21,14 +20,6 @@ from tests.factories import arrears_csv, row
 
 runner = CliRunner()
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-@pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    monkeypatch.setenv("ARREARS_LOG_LEVEL", "WARNING")
-    return path
 
 
 def test_the_queue_shows_local_time(db: Path, tmp_path: Path) -> None:

@@ -290,12 +290,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("ARREARS_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    monkeypatch.setenv("ARREARS_LOG_LEVEL", "WARNING")
+def upgraded(db: Path) -> Path:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    return path
+    return db
 
 
 @pytest.mark.parametrize(
@@ -314,7 +311,7 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     ],
 )
 def test_the_command_names_the_problem_on_stderr_and_exits_1(
-    db: Path, tmp_path: Path, data: bytes, says: str
+    upgraded: Path, tmp_path: Path, data: bytes, says: str
 ) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(data)
@@ -325,7 +322,7 @@ def test_the_command_names_the_problem_on_stderr_and_exits_1(
     assert result.stdout == ""
 
 
-def test_the_installed_command_prints_no_traceback(db: Path, tmp_path: Path) -> None:
+def test_the_installed_command_prints_no_traceback(upgraded: Path, tmp_path: Path) -> None:
     bad = tmp_path / "export.csv"
     bad.write_bytes(with_raw_byte(arrears_csv(row("T1"), row("T2", name="Zoë")), 0x9D))
     done = subprocess.run(
