@@ -237,3 +237,14 @@ async def test_the_queue_says_how_long_in_days_and_hours(
     page = visible(await (await client.get("/queue")).text())
     assert "2 dagen en 3 uur" in page and "51 uur" not in page
     assert "Streeftijd 2 dagen" in page
+
+
+async def test_the_dossier_weighs_the_arrears_in_months_of_rent_as_they_are(
+    client: Client, runtime: Runtime
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1", rent="835,20", balance="417,60")), "d1.csv")
+    (case,) = await cases(runtime)
+    await make_user(runtime, "marieke")
+    assert await log_in(client, "marieke") == 303
+    dossier = visible(await (await client.get(f"/cases/{case.id}/dossier")).text())
+    assert "0,5 maand huur" in dossier and "· 1 maand huur" not in dossier

@@ -192,6 +192,13 @@ def build_dossier(
             "balance_cents": case.balance_cents,
             "since": case.arrears_since.isoformat(),
             "months_in_arrears": months_in_arrears(case.balance_cents, tenant.monthly_rent_cents),
+            # What a reader weighs: half a month's rent is not a month's (the count above is
+            # rounded up, as the municipal signal counts).
+            "months_of_rent": (
+                round(case.balance_cents / tenant.monthly_rent_cents, 1)
+                if tenant.monthly_rent_cents > 0
+                else None
+            ),
             "history": [
                 {"date": day.isoformat(), "balance_cents": cents} for day, cents in snapshots
             ],

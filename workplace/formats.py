@@ -184,6 +184,11 @@ class Formats:
     def euros(self, cents: int) -> str:
         return euros(cents)
 
+    def decimal(self, value: float) -> str:
+        """0,5 in Dutch, 0.5 in English; whole numbers without decimals."""
+        text = f"{value:g}"
+        return text if self.language == "en" else text.replace(".", ",")
+
     def instalments(self, months: int, amount_cents: int, total_cents: int | None) -> str:
         return instalments(months, amount_cents, total_cents)
 
