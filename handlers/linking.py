@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cadence import CaseStatus
+from messaging.inbox import storable
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.routing import Reachable
 from storage import cases as case_ops
@@ -50,7 +51,7 @@ async def link_chat(
     now: datetime,
 ) -> bool:
     """Tie ``address`` on ``channel`` to the token's tenant; False if the token is no good."""
-    address = address.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:320]
+    address = storable(address, 320)
     async with sessions() as session, session.begin():
         # Only what new_token() makes is looked up: anything else (a NUL, half a character)
         # is no link, not a database error.

@@ -40,7 +40,7 @@ class InboxBusy(Exception):
     """Not stored in time, or the database refused: the sender should try again."""
 
 
-def _clean(text: str, limit: int) -> str:
+def storable(text: str, limit: int) -> str:
     # PostgreSQL text cannot hold NUL, and no database half a character (a lone surrogate,
     # which Telegram's JSON can carry): a tenant's message is kept without them.
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:limit]
@@ -52,10 +52,10 @@ def row(inbound: InboundMessage, now: datetime) -> dict[str, Any]:
         "direction": "in",
         "kind": "reply",
         "channel": inbound.channel,
-        "address": _clean(inbound.address, 320),
-        "body": _clean(inbound.text, MAX_BODY),
+        "address": storable(inbound.address, 320),
+        "body": storable(inbound.text, MAX_BODY),
         "status": PENDING,
-        "provider_id": _clean(inbound.provider_id, 64),
+        "provider_id": storable(inbound.provider_id, 64),
         "attempts": 0,
         "context": dict(inbound.extra),
         "fallback_channels": [],
