@@ -22,7 +22,8 @@ from bot.web import RUNTIME, render_page
 from messaging.channels.base import InboundMessage
 from messaging.inbox import InboxBusy
 from storage.models import Case, ContactPoint, Message, Tenant
-from workplace.labels import translator
+from workplace.labels import code_labels, translator
+from workplace.words import INTENTS, Vocabulary, stage, word
 
 _CSRF_COOKIE = "arrears_sandbox_csrf"
 _BACK = re.compile(r"/sandbox(/tenants/[0-9]{1,9})?")
@@ -43,7 +44,17 @@ async def _local_only(request: web.Request, handler: Handler) -> web.StreamRespo
 def _with_csrf(request: web.Request, template: str, **context: Any) -> web.Response:
     token = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(24)
     # The sandbox is a developer's page and speaks English, its <html lang> too.
-    response = render_page(template, csrf=token, lang="en", t=translator("en"), **context)
+    # Codes (status, stage, reason, intent) in words, as on the workplace's pages.
+    response = render_page(
+        template,
+        csrf=token,
+        lang="en",
+        t=translator("en"),
+        say=Vocabulary("en"),
+        code=code_labels("en"),
+        intent=lambda code: word(INTENTS, code, "en"),
+        **context,
+    )
     response.set_cookie(_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/sandbox")
     return response
 
@@ -118,9 +129,16 @@ async def phone(request: web.Request) -> web.Response:
             select(Case).where(Case.tenant_id == tenant_id).order_by(Case.id.desc()).limit(1)
         )
     points = sorted(tenant.contact_points, key=lambda p: (p.channel, p.id))
+    stages = runtime.policy.stages
+    reached = (
+        f"after {stage(stages[case.stage - 1].name, 'en')} reminder"
+        if case and 0 < case.stage <= len(stages)
+        else "no reminder yet"
+    )
     return _with_csrf(
         request,
         "sandbox_phone.html",
+        reached=reached,
         tenant=tenant,
         messages=messages,
         case=case,

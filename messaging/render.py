@@ -137,12 +137,14 @@ def plan_context(terms: PlanTerms, language: str = "nl") -> dict[str, Any]:
     }
 
 
-def html_version(body: str, title: str) -> str:
-    """The HTML part of an email: the same text, paragraphs kept, nothing added."""
+def html_version(body: str, title: str, language: str = "nl") -> str:
+    """The HTML part of an email: the same text, paragraphs kept, nothing added. ``lang``
+    follows the tenant's language so a screen reader pronounces it right."""
+    lang = language if language in LANGUAGES else "nl"
     paragraphs = [html.escape(block).replace("\n", "<br>\n") for block in body.split("\n\n")]
     content = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return (
-        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>"
         '<body style="font-family: sans-serif; font-size: 16px; line-height: 1.5; '
         f'max-width: 36em">\n{content}\n</body></html>'

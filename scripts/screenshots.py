@@ -9,12 +9,17 @@ municipality's debt help; on the last morning two silent tenants answer on the s
 phone, and a consultant logs in, claims one of them and answers. Every step a person takes
 goes through the pages in Debian's Chromium (/usr/bin/chromium, driven by Playwright as in
 the browser tests), which also takes the pictures. Nothing is downloaded.
+
+Chromium shows a date field in the language of its own interface, not the page's: with
+Debian's language packs (apt-get install chromium-l10n) and a Dutch interface it writes
+01-12-2026 as a Dutch consultant sees it; without them, 12/01/2026.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import secrets
 import tempfile
@@ -38,7 +43,16 @@ from storage.models import Case, ContactPoint, Tenant
 from workplace.accounts import Role, add_user
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--lang=nl-NL",
+]
+# Chromium on Linux picks its interface language (and so the date fields' format) from these.
+DUTCH = {"LANGUAGE": "nl_NL", "LANG": "nl_NL.UTF-8", "LC_ALL": "nl_NL.UTF-8"}
+DUTCH_PACK = Path("/usr/lib/chromium/locales/nl.pak")
 OUT = Path("docs/screenshots")
 SEED = 7
 FIRST_DAY = date(2026, 12, 1)
@@ -246,7 +260,9 @@ async def main(out: Path) -> None:
             host, port = runner.addresses[0][:2]
             base_url = f"http://{host}:{port}"
             async with async_playwright() as driver:
-                browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+                browser = await driver.chromium.launch(
+                    executable_path=str(CHROMIUM), args=ARGS, env={**os.environ, **DUTCH}
+                )
                 try:
                     await simulation.run_until(clock, local(runtime, COLLEAGUE_DAY))
                     await colleague_hands_over_help(browser, base_url)
@@ -265,7 +281,9 @@ def run() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help=f"folder (default {OUT})")
     out: Path = parser.parse_args().out
     if not CHROMIUM.exists():
-        raise SystemExit(f"no {CHROMIUM}: apt-get install chromium")
+        raise SystemExit(f"no {CHROMIUM}: apt-get install chromium chromium-l10n")
+    if not DUTCH_PACK.exists():
+        raise SystemExit("Chromium has no Dutch: apt-get install chromium-l10n (date fields)")
     out.mkdir(parents=True, exist_ok=True)
     asyncio.run(main(out))
     for name in ("phone", "queue", "case", "dossier"):

@@ -59,6 +59,29 @@ async def test_plain_text_and_html_from_the_same_template(mailbox: Mailbox) -> N
     assert plain.get_content().replace("\r\n", "\n").strip() == rendered.body
     assert "€ 650,00" in html.get_content() and "<br>" in html.get_content()
     assert result.provider_id in mail["Message-ID"]
+    assert '<html lang="nl">' in html.get_content()
+
+
+async def test_an_english_mail_says_it_is_english(mailbox: Mailbox) -> None:
+    rendered = render(
+        "reminder_written",
+        "en",
+        "email",
+        {"corporation": "Woonconcept", "phone": "088 123 45 67", "name": "Anna"},
+    )
+    await channel(mailbox.port).send(
+        OutboundMessage(
+            message_id=8,
+            channel="email",
+            address="anna@example.nl",
+            body=rendered.body,
+            subject=rendered.subject,
+            language="en",
+        )
+    )
+    (mail,) = mailbox.received
+    html = mail.get_body(("html",))
+    assert html is not None and '<html lang="en">' in html.get_content()
 
 
 async def test_a_refused_address_is_permanent_and_unreachable(mailbox: Mailbox) -> None:

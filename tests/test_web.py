@@ -53,7 +53,7 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
     phone_page = await phone.text()
     assert "De huur is nog niet" in phone_page and "€ 650,00" in phone_page
     assert "Fri 04 Dec 11:00" in phone_page  # 10:00 UTC shown as Amsterdam time
-    point = re.search(r'<option value="(\d+)"[^>]*>whatsapp', phone_page)
+    point = re.search(r'<option value="(\d+)"[^>]*>WhatsApp', phone_page)
     assert point
 
     answer = await client.post(
@@ -72,7 +72,11 @@ async def test_sandbox_shows_the_phone_and_replies_as_the_tenant(
     replies = await messages(runtime, direction="out", kind="reply")
     assert [m.status for m in replies] == ["sent"]  # answered at once
     after = await (await client.get(tenant_path.group(1))).text()
-    assert "understood as: help" in after
+    assert "understood as: asks for help" in after
+    # A developer reads the case in words too, not in the codes the database keeps.
+    assert "With a consultant (Asks for help) · after friendly reminder" in after
+    for code in ("· escalated", "stage friendly", "queue: help", ">whatsapp "):
+        assert code not in after, code
 
 
 def _chosen(page: str) -> str:
@@ -92,7 +96,7 @@ async def test_the_sandbox_answers_on_the_channel_of_the_conversation(
     clock.advance(timedelta(days=3, hours=1))
     await runtime.tick()
     await runtime.dispatch()  # the friendly reminder goes out on WhatsApp
-    assert _chosen(await (await client.get(path)).text()) == "whatsapp · +31612345678"
+    assert _chosen(await (await client.get(path)).text()) == "WhatsApp · +31612345678"
     await runtime.receive(
         InboundMessage("email", "anna@example.nl", "hulp", "sbx-mail-1", clock.now())
     )

@@ -45,7 +45,9 @@ class EmailChannel:
         domain = self._sender.rsplit("@", 1)[-1].strip("> ") or None
         email["Message-ID"] = make_msgid(f"arrears.{message.message_id}", domain=domain)
         email.set_content(message.body)
-        email.add_alternative(html_version(message.body, message.subject or ""), subtype="html")
+        email.add_alternative(
+            html_version(message.body, message.subject or "", message.language), subtype="html"
+        )
         return email
 
     async def send(self, message: OutboundMessage) -> SendResult:
