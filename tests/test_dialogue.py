@@ -204,7 +204,7 @@ async def test_a_whole_plan_conversation_on_the_sandbox_phone(
     phone_path = re.search(r'href="(/sandbox/tenants/\d+)"', overview)
     assert phone_path
     page = await (await client.get(phone_path.group(1))).text()
-    point = re.search(r'<option value="(\d+)">sms', page)
+    point = re.search(r'<option value="(\d+)">SMS', page)
     assert point and "1 = ik wil een betaalafspraak" in page
 
     async def reply(text: str) -> str:
