@@ -17,7 +17,8 @@ from bot.web import build_app
 from messaging.channels.base import InboundMessage
 from tests.factories import arrears_csv, row
 from tests.test_workplace import log_in, make_user
-from workplace.reports import FUNNEL_STEPS
+from workplace import formats
+from workplace.reports import FUNNEL_STEPS, bar_chart
 
 Client = TestClient  # type: ignore[type-arg]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -150,3 +151,12 @@ async def test_the_charts_bars_are_proportional_and_labels_have_a_line_of_their_
             bands.append((band[0], band[0] + band[1]))
         for (_, end), (start, _) in itertools.pairwise(bands):
             assert end <= start
+
+
+def test_the_charts_numbers_are_in_the_readers_notation() -> None:
+    rows = [("Verstuurd", 1234), ("Beantwoord", 56)]
+    english = bar_chart(rows, number=lambda value: formats.number(value, "en"))
+    dutch = bar_chart(rows, number=lambda value: formats.number(value, "nl"))
+    assert 'aria-label="Verstuurd: 1,234; Beantwoord: 56"' in english and "1.234" not in english
+    assert 'aria-label="Verstuurd: 1.234; Beantwoord: 56"' in dutch
+    assert 'data-value="1234"' in english  # the value itself, for the drawing

@@ -30,6 +30,8 @@ NBSP = "\u00a0"
 CODE_LIKE = re.compile(
     r"\w=\S|\d{4}-\d{2}-\d{2}|\[|\]|\{|\}|\bTrue\b|\bFalse\b|\bNone\b|\b[a-z]+_[a-z_]+\b"
 )
+# An amount in Dutch notation ("€ 650,00"), wrong on an English page.
+DUTCH_AMOUNT = re.compile(r"€[\s\u00a0]?\d{1,3}(?:\.\d{3})*,\d\d")
 
 
 def written_events() -> tuple[dict[str, set[str]], list[str]]:
@@ -101,6 +103,7 @@ SAMPLES: dict[str, Any] = {
     "first_due": "2027-01-01",
     "from_channel": "whatsapp",
     "handover_id": 1,
+    "helper": "administrator",
     "instalment": 2,
     "intent": "plan",
     "message_id": 7,
@@ -120,6 +123,7 @@ SAMPLES: dict[str, Any] = {
     "reason": "plan_request",
     "reasons": ["below_minimum_instalment", "too_many_months"],
     "retry_at": "2026-12-23T07:20:27.7152+00:00",
+    "situations": ["job_loss", "debts"],
     "stage": "friendly",
     "text": "Belt volgende week terug",
     "to_channel": "sms",
@@ -158,6 +162,8 @@ def test_every_sentence_reads_as_words_with_all_its_data(language: str) -> None:
         for shown in (data, {}):  # with every key, and with none (older rows)
             sentence = describe(kind, shown, say)
             assert sentence and not CODE_LIKE.search(sentence), (kind, sentence)
+            if language == "en":
+                assert not DUTCH_AMOUNT.search(sentence), (kind, sentence)
     assert describe("something_new", {"x": 1}, say) == "Something new"
 
 
@@ -185,6 +191,34 @@ def test_sentences_say_what_happened_in_the_consultants_language() -> None:
     assert describe("contact_logged", {"reached": False, "mode": "Telefoon"}, english) == (
         "Contact logged: phone, not reached"
     )
+    assert describe("opened", {"balance_cents": 65000}, english) == (
+        "Case opened from the import: arrears €650.00"
+    )
+    # A partner named by what it is reads in English; an organisation's own name does not.
+    handed = {"partner": "Schuldhulp van de gemeente", "partner_kind": "debt_help"}
+    assert describe("handed_over", handed, english) == (
+        "Handed over to Municipal debt help (debt help)"
+    )
+    assert describe("handed_over", handed, dutch).startswith(
+        "Warm overgedragen aan Schuldhulp van de gemeente"
+    )
+    assert describe("handed_over", {"partner": "Humanitas Meppel"}, english) == (
+        "Handed over to Humanitas Meppel"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "english"),
+    [
+        ("Schuldhulp van de gemeente", "Municipal debt help"),
+        ("  schuldhulpverlening   Gemeente ", "Municipal debt assistance"),
+        ("Welzijnsorganisatie", "Welfare organisation"),
+        ("Schuldhulpmaatje Meppel", "Schuldhulpmaatje Meppel"),  # a proper name stays
+    ],
+)
+def test_a_partner_described_rather_than_named_reads_in_english(name: str, english: str) -> None:
+    assert words.partner(name, "en") == english
+    assert words.partner(name, "nl") == name.strip()
 
 
 def test_templates_and_intents_are_words() -> None:
@@ -238,15 +272,46 @@ def test_postcodes_phone_numbers_and_addresses() -> None:
     assert formats.address(tenant, "nl") == f"Kerkstraat 12a, 7941{NBSP}UQ Meppel"
     no_street = {**tenant, "street": None, "city": None, "municipality": "Meppel"}
     assert formats.address(no_street, "nl") == f"huisnummer 12a, 7941{NBSP}UQ Meppel"
-    assert formats.euros(123456) == f"€{NBSP}1.234,56"
+    assert formats.euros(123456, "nl") == f"€{NBSP}1.234,56"
+
+
+@pytest.mark.parametrize(
+    ("cents", "dutch", "english"),
+    [
+        (65000, "€ 650,00", "€650.00"),
+        (123456789, "€ 1.234.567,89", "€1,234,567.89"),
+        (-10000, "-€ 100,00", "-€100.00"),  # the minus before the sign in both
+        (5, "€ 0,05", "€0.05"),
+    ],
+)
+def test_amounts_in_the_readers_notation(cents: int, dutch: str, english: str) -> None:
+    assert formats.euros(cents, "nl") == dutch.replace(" ", NBSP)
+    assert formats.euros(cents, "en") == english
+    # What the dossier keeps (always Dutch, plain spaces) reads the same way again.
+    stored = f"6 × {dutch} + 1 × {dutch}"
+    assert formats.amounts_in(stored, "en") == f"6 × {english} + 1 × {english}"
+    assert formats.amounts_in(stored, "nl") == stored.replace("€ ", f"€{NBSP}")
+
+
+def test_numbers_in_the_readers_notation() -> None:
+    assert (formats.number(1234, "nl"), formats.number(1234, "en")) == ("1.234", "1,234")
+    assert (formats.number(0.5, "nl"), formats.number(0.5, "en")) == ("0,5", "0.5")
+    assert formats.number(2.0, "en") == "2"
 
 
 def test_times_are_local_wherever_a_person_reads_them() -> None:
     # 18:59 UTC on 1 December is 19:59 in Amsterdam; stored text and datetimes alike.
     moment = datetime(2026, 12, 1, 18, 59, tzinfo=UTC)
-    assert formats.local(moment, AMSTERDAM) == "01-12-2026 19:59"
-    assert formats.local(moment.isoformat(), AMSTERDAM) == "01-12-2026 19:59"
+    assert formats.local(moment, AMSTERDAM, "nl") == "01-12-2026 19:59"
+    assert formats.local(moment.isoformat(), AMSTERDAM, "nl") == "01-12-2026 19:59"
     assert formats.long_day(date(2026, 12, 23), "nl") == "23 december 2026"
+    # English as the British write it, day before month.
+    assert formats.local(moment, AMSTERDAM, "en") == "01/12/2026 19:59"
+    assert formats.local_short(moment, AMSTERDAM, "nl") == "01-12 19:59"
+    assert formats.local_short(moment, AMSTERDAM, "en") == "01/12 19:59"
+    assert formats.local_day(moment, AMSTERDAM, "en") == "01/12/2026"
+    assert formats.day(date(2027, 2, 6), "nl") == "06-02-2027"
+    assert formats.long_day(date(2026, 12, 23), "en") == "23 December 2026"
 
 
 def _plan(**values: Any) -> PaymentPlan:
@@ -347,4 +412,6 @@ def test_every_label_on_the_workplace_pages_has_its_english() -> None:
 def test_a_plan_reads_as_instalments_that_add_up(
     months: int, amount: int, total: int, shown: str
 ) -> None:
-    assert formats.instalments(months, amount, total).replace("\xa0", " ") == shown
+    assert formats.instalments(months, amount, total, "nl").replace("\xa0", " ") == shown
+    english = formats.instalments(months, amount, total, "en")
+    assert english == formats.amounts_in(shown, "en") and not DUTCH_AMOUNT.search(english)

@@ -78,12 +78,13 @@ def balance_chart(
         parts.append(
             f'<circle cx="{x(item.due):.1f}" cy="{y(item.expected_after_cents):.1f}" r="4" '
             f'fill="{fill}" stroke="{_MISSED if item.kept is False else _INK}">'
-            f"<title>{escape(_instalment_note(item, english))}</title></circle>"
+            f"<title>{escape(_instalment_note(item, language))}</title></circle>"
         )
-    euros = formats.euros(top)  # the highest balance itself: a rounded one reads as a wrong balance
+    # The highest balance itself: a rounded one reads as a wrong balance.
+    euros = formats.euros(top, language)
     parts += [
-        _text(pad, height - bottom + 13, start.strftime("%d-%m")),
-        _text(width - pad, height - bottom + 13, end.strftime("%d-%m"), anchor="end"),
+        _text(pad, height - bottom + 13, formats.day_month(start, language)),
+        _text(width - pad, height - bottom + 13, formats.day_month(end, language), anchor="end"),
         _text(pad, 12, euros),
     ]
     if plan:
@@ -111,10 +112,11 @@ def _legend(english: bool) -> str:
     return "lijn: saldo · streepjes: volgens afspraak · stip: termijn (groen betaald, rood gemist)"
 
 
-def _instalment_note(item: Instalment, english: bool) -> str:
-    day = formats.long_day(item.due, "en" if english else "nl")
-    if english:
+def _instalment_note(item: Instalment, language: str) -> str:
+    day = formats.long_day(item.due, language)
+    amount = formats.euros(item.amount_cents, language)
+    if language == "en":
         state = {True: "paid", False: "missed", None: "to come"}[item.kept]
-        return f"Instalment {item.number}, {day}: {formats.euros(item.amount_cents)}, {state}"
+        return f"Instalment {item.number}, {day}: {amount}, {state}"
     state = {True: "betaald", False: "gemist", None: "nog te gaan"}[item.kept]
-    return f"Termijn {item.number}, {day}: {formats.euros(item.amount_cents)}, {state}"
+    return f"Termijn {item.number}, {day}: {amount}, {state}"

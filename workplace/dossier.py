@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from messaging.render import format_euros
 from storage.models import Case, CaseEvent, ContactPoint, Message, PaymentPlan, Tenant
+from workplace import sending
 from workplace.actions import part_of_day
 from workplace.formats import instalments
 from workplace.queries import contact_point_json
@@ -24,19 +25,25 @@ CONTACT_KIND = {
     "email": "Mail",
     "letter": "Brief",
 }
-# A message counts as reaching the tenant when they wrote back within this time.
-REPLY_WINDOW = timedelta(days=7)
+# The dossier is handed over as written for a Dutch chain partner; pages show its amounts
+# in the reader's language (workplace.formats.amounts_in).
+DOSSIER_LANGUAGE = "nl"
 
 
 @dataclass(frozen=True)
 class ContactAttempt:
     at: datetime
     soort: str  # Telefoon, Huisbezoek, SMS/Whatsapp, Mail, Brief, …
-    bereikt: bool
+    reached: bool | None  # None: we do not know (sent, no receipt, no answer)
     dagdeel: str  # Ochtend, Middag, Avond
     by: str  # "bot" or the consultant's user name
     channel: str | None
     what: str  # the template, or the consultant's outcome note
+
+    @property
+    def bereikt(self) -> bool:
+        """The national field is yes or no: "yes" only where we know it."""
+        return self.reached is True
 
     def ddas(self, tz: ZoneInfo) -> dict[str, Any]:
         return {
@@ -49,6 +56,7 @@ class ContactAttempt:
     def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
         return {
             **self.ddas(tz),
+            "reached": self.reached,
             "at": self.at.isoformat(),
             "by": self.by,
             "channel": self.channel,
@@ -59,22 +67,30 @@ class ContactAttempt:
 def contact_attempts(
     messages: Sequence[Message], events: Sequence[CaseEvent], tz: ZoneInfo
 ) -> list[ContactAttempt]:
-    """Every attempt to reach the tenant, the bot's messages and the consultants' calls and
-    visits alike, in date order."""
+    """Every attempt to reach the tenant, the bot's messages, the consultants' own messages
+    and their calls and visits alike, in date order. A message counts from the moment it
+    went (or failed), not when it was queued; one still in the outbox is no attempt yet."""
+    went = sending.moments(messages, events)
+    # Who wrote a consultant's message: the event that queued it names them.
+    writers = {
+        event.data.get("message_id"): event.actor
+        for event in events
+        if event.kind == "consultant_reply"
+    }
     replies = sorted(m.created_at for m in messages if m.direction == "in")
     attempts = []
     for message in messages:
-        if message.direction != "out" or message.status not in ("sent", "delivered", "read"):
+        if message.direction != "out" or message.status not in (*sending.SENT, "failed"):
             continue
-        at = message.sent_at or message.created_at
-        answered = any(at <= reply <= at + REPLY_WINDOW for reply in replies)
+        at = went.get(message.id) or message.created_at
+        consultant = message.template == "consultant_reply"
         attempts.append(
             ContactAttempt(
                 at=at,
                 soort=CONTACT_KIND.get(message.channel, "Overige"),
-                bereikt=answered,
+                reached=sending.reached(message, at, replies),
                 dagdeel=part_of_day(at.astimezone(tz).hour),
-                by="bot" if message.template != "consultant_reply" else "consultant",
+                by=writers.get(message.id, "consultant") if consultant else "bot",
                 channel=message.channel,
                 what=message.template or message.kind,
             )
@@ -87,7 +103,7 @@ def contact_attempts(
             ContactAttempt(
                 at=at,
                 soort=str(event.data.get("mode", "Overige")),
-                bereikt=bool(event.data.get("reached")),
+                reached=bool(event.data.get("reached")),
                 dagdeel=str(event.data.get("part_of_day") or part_of_day(at.astimezone(tz).hour)),
                 by=event.actor,
                 channel=None,
@@ -142,6 +158,7 @@ def _open_offers(plans: Sequence[PaymentPlan], events: Sequence[CaseEvent]) -> l
                 int(event.data.get("months", 1)),
                 int(event.data.get("amount_cents", 0)),
                 event.data.get("total_cents"),
+                DOSSIER_LANGUAGE,
             ),
         }
         for event in events
@@ -210,7 +227,9 @@ def build_dossier(
                 "amount": format_euros(plan.amount_cents),
                 "months": plan.months,
                 "total": format_euros(plan.total_cents),
-                "instalments": instalments(plan.months, plan.amount_cents, plan.total_cents),
+                "instalments": instalments(
+                    plan.months, plan.amount_cents, plan.total_cents, DOSSIER_LANGUAGE
+                ),
                 "first_due": plan.first_due.isoformat(),
                 "proposed_by": plan.source,
                 "decided_by": plan.decided_by,

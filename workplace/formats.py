@@ -1,6 +1,9 @@
-"""How the workplace writes times, dates, amounts, waits, postcodes, phone numbers and
-addresses for a person: local time (the database keeps UTC), the consultant's language, and
-no line break inside an amount or a phone number. Pure: values in, text out."""
+"""How the workplace writes times, dates, amounts, numbers, waits, postcodes, phone numbers
+and addresses for a person: local time (the database keeps UTC), the consultant's language
+through Babel's locale data (€ 1.234,56 and 06-02-2027 in Dutch; €1,234.56 and 06/02/2027
+in English), and no line break inside an amount or a phone number. Pure: values in, text
+out. Pages and the sentences about a case write every amount, date and number through this
+module, so one language's notation never leaks into the other's."""
 
 from __future__ import annotations
 
@@ -8,41 +11,70 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-
-from messaging.render import format_euros
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal
 
 # A no-break space: "€ 525,00" and "06 12345678" stay on one line on a narrow screen
 # without any CSS.
 NBSP = "\u00a0"
-# fmt: off
-MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
-# fmt: on
+# Babel's locale per language, as the tenants' texts use them (messaging/render.py): British
+# English writes "1 January 2027" and day before month, as the Dutch do.
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 _POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{2})\s*$")
+# An amount as the stored dossier writes it (messaging.render.format_euros, always Dutch):
+# "€ 1.234,56", "-€ 100,00".
+_DUTCH_AMOUNT = re.compile(r"(-?)€[\s\u00a0]?(\d{1,3}(?:\.\d{3})*|\d+),(\d\d)")
 
 
 def _lang(language: str) -> str:
     return "en" if language == "en" else "nl"
 
 
-def euros(cents: int) -> str:
-    return format_euros(cents).replace(" ", NBSP)
+def _locale(language: str) -> str:
+    return LOCALES[_lang(language)]
 
 
-def instalments(months: int, amount_cents: int, total_cents: int | None) -> str:
+def euros(cents: int, language: str) -> str:
+    """€ 1.234,56 / €1,234.56. The minus goes before the euro sign in both languages
+    (-€ 100,00 and -€100.00): Babel's Dutch puts it after (€ -100,00), and a change in a
+    column of balances should read the same in every row."""
+    sign = "-" if cents < 0 else ""
+    text = format_currency(Decimal(abs(cents)) / 100, "EUR", locale=_locale(language))
+    return sign + text.replace(" ", NBSP)
+
+
+def number(value: int | float, language: str) -> str:
+    """1.234 / 1,234; 0,5 / 0.5; a whole number without decimals."""
+    return str(format_decimal(value, locale=_locale(language)))
+
+
+def instalments(months: int, amount_cents: int, total_cents: int | None, language: str) -> str:
     """ "6 × € 60,00 + 1 × € 57,60": the last instalment is what is left, so a plan reads as
     what the tenant was told and adds up to its total."""
     last = (total_cents or 0) - (months - 1) * amount_cents
+    amount = euros(amount_cents, language)
     if total_cents is None or months < 2 or last == amount_cents or not 0 < last < amount_cents:
-        return f"{months} × {euros(amount_cents)}"
-    return f"{months - 1} × {euros(amount_cents)} + 1 × {euros(last)}"
+        return f"{months} × {amount}"
+    return f"{months - 1} × {amount} + 1 × {euros(last, language)}"
+
+
+def amounts_in(text: str | None, language: str) -> str:
+    """A text the dossier keeps (an amount, "6 × € 60,00 + 1 × € 57,60") with every amount
+    in the language's notation: a dossier is stored as handed over, in Dutch, and read
+    later by whoever opens it."""
+
+    def again(found: re.Match[str]) -> str:
+        whole = int(found.group(2).replace(".", ""))
+        cents = whole * 100 + int(found.group(3))
+        return euros(-cents if found.group(1) else cents, language)
+
+    return _DUTCH_AMOUNT.sub(again, text or "")
 
 
 def as_moment(value: datetime | str | None) -> datetime | None:
@@ -64,23 +96,61 @@ def as_day(value: date | str | None) -> date | None:
     return date.fromisoformat(value[:10])
 
 
-def local(value: datetime | str | None, tz: tzinfo, fmt: str = "%d-%m-%Y %H:%M") -> str:
-    """A moment as the corporation's wall-clock time."""
-    moment = as_moment(value)
-    return moment.astimezone(tz).strftime(fmt) if moment else ""
+@lru_cache(maxsize=4)
+def _day_month_pattern(language: str) -> str:
+    """The locale's short date without its year: dd-MM, dd/MM."""
+    pattern = str(Locale.parse(_locale(language)).date_formats["short"].pattern)
+    return re.sub(r"[-/. ]*y+[-/. ]*", "", pattern) or pattern
 
 
-def day(value: date | str | None, fmt: str = "%d-%m-%Y") -> str:
+def day(value: date | str | None, language: str) -> str:
+    """06-02-2027 / 06/02/2027."""
     found = as_day(value)
-    return found.strftime(fmt) if found else ""
+    return str(format_date(found, "short", locale=_locale(language))) if found else ""
+
+
+def day_month(value: date | str | None, language: str) -> str:
+    """06-02 / 06/02: a date in the last weeks, where the year goes without saying."""
+    found = as_day(value)
+    if found is None:
+        return ""
+    return str(format_date(found, _day_month_pattern(language), locale=_locale(language)))
+
+
+def clock_time(value: datetime | str | None, tz: tzinfo, language: str) -> str:
+    """19:59 in the corporation's time zone."""
+    moment = as_moment(value)
+    if moment is None:
+        return ""
+    return str(format_time(moment.astimezone(tz), "short", locale=_locale(language)))
+
+
+def local_day(value: datetime | str | None, tz: tzinfo, language: str) -> str:
+    """The day a moment fell on in the corporation's time zone: 06-02-2027."""
+    moment = as_moment(value)
+    return day(moment.astimezone(tz).date(), language) if moment else ""
+
+
+def local(value: datetime | str | None, tz: tzinfo, language: str) -> str:
+    """A moment as the corporation's wall-clock time: 06-02-2027 19:59."""
+    moment = as_moment(value)
+    if moment is None:
+        return ""
+    return f"{local_day(moment, tz, language)} {clock_time(moment, tz, language)}"
+
+
+def local_short(value: datetime | str | None, tz: tzinfo, language: str) -> str:
+    """A recent moment without its year: 06-02 19:59."""
+    moment = as_moment(value)
+    if moment is None:
+        return ""
+    return f"{day_month(moment.astimezone(tz).date(), language)} {clock_time(moment, tz, language)}"
 
 
 def long_day(value: date | str | None, language: str) -> str:
     """23 december 2026 / 23 December 2026."""
     found = as_day(value)
-    if found is None:
-        return ""
-    return f"{found.day} {MONTHS[_lang(language)][found.month - 1]} {found.year}"
+    return str(format_date(found, "long", locale=_locale(language))) if found else ""
 
 
 def long_local_day(value: datetime | str | None, tz: tzinfo, language: str) -> str:
@@ -182,25 +252,36 @@ class Formats:
     tz: tzinfo
 
     def euros(self, cents: int) -> str:
-        return euros(cents)
+        return euros(cents, self.language)
+
+    def number(self, value: int | float) -> str:
+        return number(value, self.language)
 
     def decimal(self, value: float) -> str:
         """0,5 in Dutch, 0.5 in English; whole numbers without decimals."""
-        text = f"{value:g}"
-        return text if self.language == "en" else text.replace(".", ",")
+        return number(value, self.language)
 
     def instalments(self, months: int, amount_cents: int, total_cents: int | None) -> str:
-        return instalments(months, amount_cents, total_cents)
+        return instalments(months, amount_cents, total_cents, self.language)
 
-    def nowrap(self, text: str | None) -> str:
-        """An amount or number kept as text (a stored dossier), on one line."""
-        return (text or "").replace(" ", NBSP)
+    def amounts_in(self, text: str | None) -> str:
+        """A stored text with amounts (the dossier), in this language's notation."""
+        return amounts_in(text, self.language)
 
-    def when(self, value: datetime | str | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
-        return local(value, self.tz, fmt)
+    def when(self, value: datetime | str | None) -> str:
+        """06-02-2027 19:59."""
+        return local(value, self.tz, self.language)
+
+    def on(self, value: datetime | str | None) -> str:
+        """The day of a moment: 06-02-2027."""
+        return local_day(value, self.tz, self.language)
+
+    def short(self, value: datetime | str | None) -> str:
+        """A recent moment: 06-02 19:59."""
+        return local_short(value, self.tz, self.language)
 
     def day(self, value: date | str | None) -> str:
-        return day(value)
+        return day(value, self.language)
 
     def long_day(self, value: date | str | None) -> str:
         return long_day(value, self.language)
@@ -219,8 +300,3 @@ class Formats:
 
     def address(self, source: Any) -> str:
         return address(source, self.language)
-
-    def yes_no(self, value: bool) -> str:
-        if self.language == "en":
-            return "yes" if value else "no"
-        return "ja" if value else "nee"

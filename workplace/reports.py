@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -150,17 +151,24 @@ async def _reply_rates(session: AsyncSession, start: datetime, end: datetime) ->
 _LABEL_CHARS = 44
 
 
-def bar_chart(rows: list[tuple[str, int]], *, top: int | None = None, unit: str = "") -> str:
+def bar_chart(
+    rows: list[tuple[str, int]],
+    *,
+    top: int | None = None,
+    unit: str = "",
+    number: Callable[[int], str] = str,
+) -> str:
     """Horizontal bars as inline SVG. Each row has a line of its own for the label and the
-    number, and the bar under it: a long label never runs into a bar. A bar's width is its
-    share of `top` (by default the largest value) in per cent of the drawing, so bars stay
-    proportional at any screen width while the text keeps its size."""
+    number (written by `number`: the reader's notation, workplace.formats), and the bar
+    under it: a long label never runs into a bar. A bar's width is its share of `top` (by
+    default the largest value) in per cent of the drawing, so bars stay proportional at any
+    screen width while the text keeps its size."""
     if not rows:
         return ""
     top = max([top or 0, *(value for _, value in rows), 1])
     line = 42
     height = line * len(rows)
-    summary = "; ".join(f"{label}: {value}{unit}" for label, value in rows)
+    summary = "; ".join(f"{label}: {number(value)}{unit}" for label, value in rows)
     parts = [
         f'<svg class="bars" role="img" aria-label="{_xml(summary)}" width="100%" '
         f'height="{height}" xmlns="http://www.w3.org/2000/svg">'
@@ -169,9 +177,9 @@ def bar_chart(rows: list[tuple[str, int]], *, top: int | None = None, unit: str 
         y = index * line
         short = label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
         parts.append(
-            f"<g><title>{_xml(label)}: {value}{unit}</title>"
+            f"<g><title>{_xml(label)}: {_xml(number(value))}{unit}</title>"
             f'<text x="0" y="{y + 15}" font-size="13" fill="#1d2733">{_xml(short)}: '
-            f'<tspan font-weight="600">{value}{unit}</tspan></text>'
+            f'<tspan font-weight="600">{_xml(number(value))}{unit}</tspan></text>'
             f'<rect class="track" x="0" y="{y + 22}" width="100%" height="14" fill="#e6ecf2"/>'
             f'<rect class="bar" x="0" y="{y + 22}" width="{100 * value / top:.2f}%" '
             f'height="14" fill="#0b6e4f" data-value="{value}"/></g>'

@@ -28,6 +28,7 @@ from storage.models import (
     Tenant,
     User,
 )
+from workplace import formats
 from workplace.dossier import months_in_arrears
 
 CSV_COLUMNS = (
@@ -97,12 +98,14 @@ REASONS = {
 }
 
 
-def reasons(candidate: Candidate, rules: SignalRules, t: Callable[[str], str]) -> list[str]:
-    """Why this case is not ready yet, in sentences."""
+def reasons(
+    candidate: Candidate, rules: SignalRules, t: Callable[[str], str], language: str
+) -> list[str]:
+    """Why this case is not ready yet, in sentences in `t`'s language (`language`)."""
     may_from = candidate.case.arrears_since + timedelta(days=rules.min_arrears_days)
     return [
         t(REASONS[code]).format(
-            date=may_from.strftime("%d-%m-%Y"), modes=_either(rules.personal_contact_modes, t)
+            date=formats.day(may_from, language), modes=_either(rules.personal_contact_modes, t)
         )
         if code in REASONS
         else code

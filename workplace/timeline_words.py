@@ -27,7 +27,7 @@ class Say:
         return english if self.language == "en" else dutch
 
     def euros(self, cents: Any) -> str:
-        return formats.euros(int(cents or 0))
+        return formats.euros(int(cents or 0), self.language)
 
     def day(self, value: Any) -> str:
         return formats.long_day(str(value), self.language) if value else ""
@@ -37,7 +37,7 @@ class Say:
         if not value:
             return ""
         local = formats.long_local_day(str(value), self.tz, self.language)
-        return f"{local} {formats.local(str(value), self.tz, '%H:%M')}"
+        return f"{local} {formats.clock_time(str(value), self.tz, self.language)}"
 
     def channel(self, data: Mapping[str, Any], key: str = "channel") -> str:
         return words.channel(data.get(key), self.language)
@@ -62,7 +62,7 @@ class Say:
         """6 × € 87,50 (€ 525,00) vanaf 1 januari 2027."""
         months, amount = data.get("months"), data.get("amount_cents")
         if isinstance(months, int) and isinstance(amount, int):
-            text = formats.instalments(months, amount, data.get("total_cents"))
+            text = formats.instalments(months, amount, data.get("total_cents"), self.language)
         else:
             text = f"{months or '?'} × {self.euros(amount)}"
         if data.get("total_cents"):
@@ -101,7 +101,7 @@ def _escalated(say: Say, data: Mapping[str, Any]) -> str:
     if data.get("stage"):
         details.append(say("herinnering ", "reminder ") + words.stage(data["stage"], say.language))
     if data.get("partner"):
-        details.append(say("partner: ", "partner: ") + str(data["partner"]))
+        details.append(say("partner: ", "partner: ") + words.partner(data["partner"], say.language))
     if details:
         text += f" ({'; '.join(details)})"
     if data.get("reasons"):
@@ -158,12 +158,42 @@ def _contact(say: Say, data: Mapping[str, Any]) -> str:
 
 
 def _handed_over(say: Say, data: Mapping[str, Any]) -> str:
-    text = say("Warm overgedragen aan ", "Handed over to ") + str(data.get("partner", ""))
+    text = say("Warm overgedragen aan ", "Handed over to ") + words.partner(
+        str(data.get("partner", "")), say.language
+    )
     if data.get("partner_kind"):
         text += f" ({words.word(words.PARTNER_KINDS, data['partner_kind'], say.language)})"
     if data.get("consent"):
         text += say("; toestemming: ", "; consent: ") + str(data["consent"])
     return text
+
+
+# What a tenant told of (bot.situations) and who already helps them (bot.intents.assisted_by).
+_SITUATIONS: words.Words = {
+    "bereavement": ("een overlijden", "a bereavement"),
+    "illness": ("ziekte", "illness"),
+    "job_loss": ("baan kwijt", "lost their job"),
+    "separation": ("scheiding", "separation"),
+    "benefits": ("probleem met uitkering of toeslag", "trouble with a benefit"),
+    "income_drop": ("minder inkomen", "less income"),
+    "debts": ("andere schulden", "other debts"),
+    "money_tight": ("krap met geld", "money is tight"),
+}
+_HELPERS: words.Words = {
+    "administrator": ("bewindvoerder", "financial administrator"),
+    "budget_management": ("budgetbeheer", "budget management"),
+    "debt_help": ("schuldhulpverlening", "debt assistance"),
+    "other": ("hulpverlener", "a support worker"),
+}
+
+
+def _told(say: Say, data: Mapping[str, Any]) -> str:
+    """ "Huurder vertelt over de eigen situatie: baan kwijt, andere schulden"."""
+    text = say("Huurder vertelt over de eigen situatie", "The tenant tells of their situation")
+    told = [
+        words.word(_SITUATIONS, str(code), say.language) for code in data.get("situations") or []
+    ]
+    return f"{text}: {', '.join(told)}" if told else text
 
 
 SENTENCES: dict[str, Sentence] = {
@@ -247,6 +277,12 @@ SENTENCES: dict[str, Sentence] = {
     "reply_received": _reply,
     "objection": lambda say, d: say(
         "Bezwaar tegen melding bij de gemeente", "Objection to the signal to the municipality"
+    ),
+    # What the tenant told of their circumstances (handlers/circumstances.py).
+    "situation": _told,
+    "assisted": lambda say, d: (
+        say("Huurder heeft al hulp", "The tenant already has help")
+        + (": " + words.word(_HELPERS, d["helper"], say.language) if d.get("helper") else "")
     ),
     "opted_out": lambda say, d: say("Afgemeld voor {c}", "Opted out of {c}").format(
         c=say.channel(d)

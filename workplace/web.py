@@ -41,7 +41,6 @@ from workplace.queries import (
     queue,
     unmatched,
 )
-from workplace.words import Vocabulary
 
 log = logging.getLogger(__name__)
 SIGNER = web.AppKey("session_signer", sessions.SessionSigner)
@@ -606,7 +605,8 @@ async def signals_page(request: web.Request) -> web.Response:
         batches = list(
             await session.scalars(select(SignalBatch).order_by(SignalBatch.id.desc()).limit(50))
         )
-    t, rules = translator(_login(request).language), runtime.policy.signal
+    language, rules = _login(request).language, runtime.policy.signal
+    t = translator(language)
     return _page(
         request,
         "wp_signals.html",
@@ -615,7 +615,8 @@ async def signals_page(request: web.Request) -> web.Response:
         batches=batches,
         problem=_problem(request),
         criteria=signals.criteria(rules, t),
-        why=lambda candidate: signals.reasons(candidate, rules, t),
+        why=lambda candidate: signals.reasons(candidate, rules, t, language),
+        **case_pages.wording(language, runtime.policy.tz),
     )
 
 
@@ -696,9 +697,10 @@ async def _report(request: web.Request) -> tuple[date, date, reports.Report]:
 async def reports_page(request: web.Request) -> web.Response:
     start, end, found = await _report(request)
     language = _login(request).language
-    t, said = translator(language), Vocabulary(language)
+    t, shown = translator(language), case_pages.wording(language, request.app[RUNTIME].policy.tz)
+    said, number = shown["words"], shown["fmt"].number
     funnel = reports.bar_chart(
-        [(t(label), found.funnel[key]) for key, label in reports.FUNNEL_STEPS]
+        [(t(label), found.funnel[key]) for key, label in reports.FUNNEL_STEPS], number=number
     )
     return _page(
         request,
@@ -706,7 +708,7 @@ async def reports_page(request: web.Request) -> web.Response:
         start=start,
         end=end,
         report=found,
-        words=said,
+        **shown,
         funnel_chart=funnel,
         rates_chart=reports.bar_chart(
             [
@@ -718,6 +720,7 @@ async def reports_page(request: web.Request) -> web.Response:
             ],
             top=100,  # a share: half the width is half the reminders
             unit="%",
+            number=number,
         ),
     )
 

@@ -45,6 +45,7 @@ TEMPLATES: Words = {
     "reminder_friendly": ("Herinnering: vriendelijk", "Reminder: friendly"),
     "reminder_plan_offer": ("Herinnering: aanbod betaalafspraak", "Reminder: plan offer"),
     "reminder_written": ("Herinnering: schriftelijk", "Reminder: written"),
+    "reply_assisted": ("Antwoord: heeft al hulp", "Answer: already has help"),
     "reply_help": ("Antwoord: hulp", "Answer: help"),
     "reply_objection": ("Antwoord: bezwaar", "Answer: objection"),
     "reply_paid": ("Antwoord: betaald", "Answer: paid"),
@@ -100,6 +101,31 @@ PARTNER_KINDS: Words = {
     "debt_help": ("schuldhulp", "debt help"),
     "welfare": ("welzijn", "welfare"),
 }
+
+# Chain partners named by what they are rather than who (bot/default_policy.toml ships
+# these; a corporation may write the same), keyed in lower case. An organisation's own name
+# ("Schuldhulpmaatje Meppel", "Humanitas") is not listed: a proper name stays as it is in
+# every language.
+PARTNER_DESCRIPTIONS: Words = {
+    "schuldhulp van de gemeente": ("Schuldhulp van de gemeente", "Municipal debt help"),
+    "schuldhulpverlening gemeente": ("Schuldhulpverlening gemeente", "Municipal debt assistance"),
+    "schuldhulpverlening van de gemeente": (
+        "Schuldhulpverlening van de gemeente",
+        "Municipal debt assistance",
+    ),
+    "welzijnsorganisatie": ("Welzijnsorganisatie", "Welfare organisation"),
+    "wijkteam": ("Wijkteam", "Neighbourhood team"),
+    "sociaal wijkteam": ("Sociaal wijkteam", "Neighbourhood social team"),
+}
+
+# Did a contact attempt reach the tenant: yes, no, or we do not know (workplace.sending).
+REACHED: dict[bool | None, tuple[str, str]] = {
+    True: ("ja", "yes"),
+    False: ("nee", "no"),
+    None: ("niet bekend", "not known"),
+}
+# An outgoing message still in the outbox, where a sent one shows when it went.
+NOT_SENT_YET = ("wacht op verzending", "waiting to be sent")
 
 # The national vocabulary for contact attempts, and the parts of the day.
 CONTACT_MODES: Words = {
@@ -172,6 +198,24 @@ def actor(name: str | None, language: str) -> str:
     return word(ACTORS, name, language) if name in ACTORS else (name or "")
 
 
+def partner(name: str | None, language: str) -> str:
+    """A chain partner's name for the reader: a description in their language, an
+    organisation's own name as it is."""
+    text = (name or "").strip()
+    found = PARTNER_DESCRIPTIONS.get(" ".join(text.split()).lower())
+    if found is None or language != "en":
+        return text
+    return found[1]
+
+
+def reached(value: bool | None, language: str) -> str:
+    return REACHED[value][1 if language == "en" else 0]
+
+
+def not_sent_yet(language: str) -> str:
+    return NOT_SENT_YET[1 if language == "en" else 0]
+
+
 def stage(name: str | None, language: str) -> str:
     return word(STAGES, name, language)
 
@@ -215,6 +259,12 @@ class Vocabulary:
 
     def partner_kind(self, code: str | None) -> str:
         return word(PARTNER_KINDS, code, self.language)
+
+    def partner(self, name: str | None) -> str:
+        return partner(name, self.language)
+
+    def reached(self, value: bool | None) -> str:
+        return reached(value, self.language)
 
     def mode(self, code: str | None) -> str:
         return word(CONTACT_MODES, code, self.language)
