@@ -111,9 +111,13 @@ def _read_number(words: list[str], start: int) -> tuple[int, int]:
     return total + part, taken
 
 
+# Money named by its note: "een tientje per week" is 10 euro a week.
+_NOTES = {"vijfje": "5 euro", "tientje": "10 euro"}
+
+
 def spell_out(text: str) -> str:
     """Number words as digits: "vijfentwintig euro" → "25 euro", "a hundred" → "100"."""
-    words = text.split(" ")
+    words = [_NOTES.get(word, word) for word in text.split(" ")]
     out: list[str] = []
     index = 0
     while index < len(words):
@@ -200,9 +204,14 @@ _PERIODS = (
         ),
     ),
 )
-_POSTCODE = re.compile(  # "1234 AB" and the house number beside it; "50 pm", "100 eu" stay
+# "1234 AB" and the house number beside it; "50 pm", "100 eu" stay, and so does an amount
+# before a little word ("1200 in 1 keer", "1500 op de 1e"): letters a postcode may have, but
+# far more often the next word.
+_POSTCODE = re.compile(
     r"(?:(?<![0-9.,])[0-9]{1,5}[a-z]? ?,? ?)?"
-    r"(?<![0-9])[1-9][0-9]{3} ?(?!eu|pm|pp)[a-z]{2}(?![a-z])"
+    r"(?<![0-9])[1-9][0-9]{3}"
+    r"(?:(?!eu|pm|pp)[a-z]{2}| (?!eu|pm|pp|in|op|en|of|om|te|na|is|to|on|or|at|by|de)[a-z]{2})"
+    r"(?![a-z])"
     r"(?: ?,? ?[0-9]{1,5}(?:[ -]?[a-z](?![a-z]))?(?![0-9.,]))?"
 )
 _GARBLED = re.compile(r"(?<![a-z0-9])[0-9]+[a-z]+[0-9]+")  # "1e400": which number was meant?

@@ -17,8 +17,9 @@ from typing import Any
 from bot import amounts, pay_dates
 from bot import reply_words as words
 from bot.reply_text import correct_typos, has_any, normalise, replace_all
+from bot.situations import situations
 
-__all__ = ["Intent", "Reply", "normalise", "parse_reply"]
+__all__ = ["Intent", "Reply", "assisted_by", "normalise", "parse_reply"]
 
 
 class Intent(StrEnum):
@@ -56,7 +57,9 @@ class Reply:
 
 
 # Ordered: the first group with a phrase in the message wins, so the stronger signals come
-# first. An ask for a person beats an offer; an offer beats hard times told beside it.
+# first. An ask for a person beats an offer; an offer beats hard times told beside it. Hard
+# times are also whatever bot.situations hears (job loss, illness…): one vocabulary of a
+# tenant's life for the answer's sympathy and for the meaning.
 _ORDER: tuple[tuple[Intent, tuple[str, ...]], ...] = (
     (Intent.OBJECTION, words.OBJECTION),
     (Intent.HELP, words.HELP_ASKED),
@@ -77,6 +80,13 @@ _VOCABULARY = sorted(
         for word in phrase.replace("*", "").split()
         if len(word) >= 5 and word.isalpha()
     }
+)
+# Who already helps the tenant, as the case's timeline names it; the first kind found wins.
+_HELPERS = (
+    ("administrator", words.ASSISTED_ADMINISTRATOR),
+    ("budget_management", words.ASSISTED_BUDGET),
+    ("debt_help", words.ASSISTED_DEBT_HELP),
+    ("other", words.ASSISTED_OTHER),
 )
 
 _MENU = {"1": Intent.PLAN, "2": Intent.HELP, "3": Intent.PAID}
@@ -109,6 +119,31 @@ def _as_said(body: str) -> str:
     return correct_typos(_PARTICIPLE.sub("betaald", body), _VOCABULARY, words.KEEP)
 
 
+def _meaning(said: str, body: str) -> Intent:
+    """The first group of _ORDER the message speaks of; a situation counts as hard times."""
+    for intent, group in _ORDER:
+        if has_any(said, group):
+            return intent
+        if group is words.HARDSHIP and situations(body):
+            return Intent.HELP
+    return Intent.UNKNOWN
+
+
+def _helped(group: tuple[str, ...], clean: str, said: str) -> bool:
+    """The message says a helper of this group already helps (typos forgiven in `said`)."""
+    return any(
+        has_any(text, group) and not has_any(text, words.HELPER_WANTED) for text in (clean, said)
+    )
+
+
+def assisted_by(text: str) -> str | None:
+    """Who already helps, when the message says so: "administrator" (a bewindvoerder),
+    "budget_management", "debt_help" or "other"; None when it names no helper."""
+    clean = normalise((text or "")[:READ_CHARACTERS])
+    said = _as_said(clean)
+    return next((kind for kind, group in _HELPERS if _helped(group, clean, said)), None)
+
+
 def parse_reply(text: str, today: date | None = None) -> Reply:
     """Understand one message. Never raises."""
     clean = normalise((text or "")[:READ_CHARACTERS])
@@ -123,13 +158,15 @@ def parse_reply(text: str, today: date | None = None) -> Reply:
         return Reply(Intent.STOP)
     if (short and tokens[0] in words.START_WORDS) or has_any(body, words.START):
         return Reply(Intent.START)
-    assisted = has_any(clean, words.ASSISTED)
+    said = _as_said(body)
+    assisted = _helped(words.ASSISTED, clean, said)
     if has_any(clean, words.CRISIS):
         return Reply(Intent.HELP, crisis=True, assisted=assisted)
-    said = _as_said(body)
-    intent = next((found for found, group in _ORDER if has_any(said, group)), Intent.UNKNOWN)
+    intent = _meaning(said, body)
     if intent is Intent.PAID and _QUESTION_WORD.match(body):
         intent = Intent.QUESTION  # "wanneer moet het betaald zijn?"
+    if intent is Intent.PLAN and _QUESTION_WORD.match(body) and not has_any(said, words.PLAN):
+        intent = Intent.QUESTION  # "waar moet ik het geld naartoe sturen?": a pay verb asked
     only_asks = intent is Intent.UNKNOWN and "?" in body  # a question mark, nothing more
     if choice is not None and (intent is Intent.UNKNOWN or only_asks):
         intent, only_asks = choice, False
@@ -144,7 +181,11 @@ def parse_reply(text: str, today: date | None = None) -> Reply:
     if intent is Intent.PAID and has_any(said, words.PROMISE) and (offer.marked or offer.months):
         intent = Intent.PLAN  # "ik heb 100 betaald, de rest kan ik in 3 termijnen betalen"
     offers = offer.amount_cents is not None and (offer.marked or "?" not in body)
-    if (intent is Intent.UNKNOWN or only_asks) and (offers or offer.months or pay_date):
+    # "ik kijk er morgen naar": a day to look or answer, with no word of paying, is no promise.
+    deferred = has_any(said, words.DEFER) and not has_any(said, words.PROMISE)
+    if (intent is Intent.UNKNOWN or only_asks) and (
+        offers or offer.months or (pay_date and not deferred)
+    ):
         intent = Intent.PLAN  # "50", "kan ik op 3-12 betalen?": an offer
     hard_times = intent is Intent.HELP and not has_any(said, words.HELP_ASKED)
     if hard_times and (offer.marked or offer.months or promised):

@@ -9,6 +9,7 @@ starts on the next rent day anyway.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date, timedelta
 
@@ -67,8 +68,10 @@ _NEXT_WEEKS_DAY = re.compile(
     rf"(?<![a-z])(?:(?:volgende|komende|next)\s+week\s+(?P<a>{_WEEKDAY})|"
     rf"(?P<b>{_WEEKDAY})\s+(?:volgende|komende|next)\s+week)(?![a-z])"
 )
+# "eind van de maand", "einde maand", "eind v/d maand", "end of the month".
 _END_OF_MONTH = re.compile(
-    r"(?<![a-z])(?:eind|einde|end)\s+(?:van\s+|of\s+)?(?:de|deze|the|this)\s+(?:maand|month)"
+    r"(?<![a-z])(?:eind|einde|end)\s+(?:van\s+|of\s+|v/d\s+|vd\s+)?(?:(?:de|deze|the|this)\s+)?"
+    r"(?:maand|month)(?![a-z])"
 )
 _SOON = (
     (re.compile(r"(?<![a-z])(?:overmorgen|day after tomorrow)(?![a-z])"), 2),
@@ -77,6 +80,25 @@ _SOON = (
     (re.compile(r"(?<![a-z])(?:volgende|komende|next)\s+week(?![a-z])"), 7),
 )
 _WEEKDAY_ALONE = re.compile(rf"(?<![a-z])(?P<w>{_WEEKDAY})(?![a-z])")
+
+# The day words a typo may hide ("morge", "vrijdg", "zatedag"): a word a letter away, with
+# the same first letter, is read as the day. Real words that close are left alone.
+_DAY_WORDS = sorted({*_WEEKDAYS, "morgen", "overmorgen", "vandaag", "vanavond", "volgende"})
+_NOT_DAY_WORDS = frozenset({"mogen", "morgens", "vandaan", "maanden", "volgens"})
+
+
+def _days_spelled(text: str) -> str:
+    fixed = []
+    for word in text.split(" "):
+        if len(word) >= 5 and word.isalpha() and word not in _NOT_DAY_WORDS:
+            near = [
+                day for day in _DAY_WORDS if day[0] == word[0] and abs(len(day) - len(word)) <= 1
+            ]
+            match = difflib.get_close_matches(word, near, n=1, cutoff=0.85)
+            fixed.append(match[0] if match else word)
+        else:
+            fixed.append(word)
+    return " ".join(fixed)
 
 
 def _on(day: int, month: int, year_text: str | None, today: date | None) -> date | None:
@@ -157,6 +179,7 @@ def _said(text: str, today: date) -> date | None:
 
 def find(text: str, today: date | None) -> tuple[date | None, str]:
     """The date named, if any, and the text with every written date blanked out."""
+    text = _days_spelled(text)
     found = _written(text, today)
     if found is None and today is not None:
         found = _said(text, today)

@@ -36,7 +36,8 @@ def _pattern(phrase: str) -> re.Pattern[str]:
     for piece in phrase.split(" ~ "):
         body = r"\s+".join(re.escape(word.rstrip("*")) for word in piece.split())
         parts.append(body + (r"[a-z0-9']*" if piece.endswith("*") else ""))
-    joined = r"(?:\s+\S+){0,4}?\s+".join(parts)
+    # Punctuation may end the first piece: "ik wil niet meer, het hoeft niet meer".
+    joined = r"[.,;:!?]*(?:\s+\S+){0,4}?\s+".join(parts)
     return re.compile(rf"(?<![a-z0-9']){joined}(?![a-z0-9])")
 
 
@@ -61,15 +62,18 @@ def phrases(block: str) -> tuple[str, ...]:
 
 def correct_typos(text: str, vocabulary: list[str], keep: frozenset[str]) -> str:
     """Long words a letter or two away from a keyword become that keyword
-    ("betalingsregling"). A typo keeps the first letter and about the length; other words
-    that merely look alike ("zojuist"/"onjuist", "zwaar"/"bezwaar", `keep`) stay as they are."""
+    ("betalingsregling"). A typo keeps the first and the last letter (or drops or adds only
+    the last) and about the length; other words that merely look alike ("zojuist"/"onjuist",
+    "vervelend"/"verdelen", `keep`) stay as they are."""
     fixed = []
     for word in text.split():
         if len(word) >= 5 and word.isalpha() and word not in keep:
             near = [
                 known
                 for known in vocabulary
-                if known[0] == word[0] and abs(len(known) - len(word)) <= 1
+                if known[0] == word[0]
+                and abs(len(known) - len(word)) <= 1
+                and (known[-1] == word[-1] or known[:-1] == word or word[:-1] == known)
             ]
             match = difflib.get_close_matches(word, near, n=1, cutoff=0.82)
             fixed.append(match[0] if match else word)

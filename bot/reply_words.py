@@ -12,7 +12,17 @@ CRISIS = phrases("""
     niets ~ te eten | niks ~ te eten | geen ~ eten | no food | money for food | niet meer leven |
     wil dood | zie het niet meer zitten | zie het echt niet meer zitten | er niet meer zijn |
     einde aan maken | eind aan maken | mezelf iets aandoen | mezelf wat aandoen | end my life |
-    end it all
+    end it all | er niet meer ben | er niet meer was | beter dood | dood wil | zelfdoding |
+    van kant maken | want to die | no reason to live | don't want to live | dont want to live |
+    stroom ~ afgesloten | gas ~ afgesloten | water ~ afgesloten | energie ~ afgesloten |
+    afgesloten ~ stroom | afgesloten ~ gas | afgesloten ~ water | afgesloten ~ energie |
+    zonder stroom | zonder gas | zonder water | zonder verwarming | geen stroom |
+    geen verwarming | power ~ cut off | electricity ~ cut off | no electricity | no heating |
+    huiselijk geweld | mishandel* | slaat me | slaat mij | sloeg me | sloeg mij | bedreigt me |
+    bedreigt mij | durf niet ~ naar huis | niet veilig thuis | domestic violence | hits me |
+    beats me | niet gegeten | niks gegeten | niets gegeten | honger | haven't eaten |
+    havent eaten | starving | dakloos | op straat | homeless | on the street | sleep rough |
+    wil niet meer ~ hoeft niet meer | hoeft niet meer ~ wil niet meer | leven hoeft niet meer
 """)
 
 # Passing details to the municipality (the early signal): an objection the law respects.
@@ -21,7 +31,13 @@ OBJECTION = phrases("""
     don't share | dont share | not pass | niet delen | niet dat mijn gegevens |
     mijn gegevens niet | gegevens niet doorgeven | wil niet dat ~ gemeente | geen gemeente |
     geen toestemming | geen gegevens | share my data | share my details | sharing my |
-    don't ~ municipality | do not ~ municipality | not ~ the municipality
+    don't ~ municipality | do not ~ municipality | not ~ the municipality |
+    niet ~ doorsturen naar ~ gemeente | gemeente ~ niet ~ inlichten |
+    gemeente ~ niet ~ informeren | niet ~ inlichten ~ gemeente | gemeente ~ niet te weten |
+    gemeente ~ niet weten | niet akkoord ~ melding | niet akkoord ~ gemeente | gemeente ~ erbuiten |
+    buiten de gemeente houden | don't ~ council | do not ~ council | not ~ the council |
+    don't want ~ council | do not want ~ council | don't want ~ municipality |
+    do not want ~ municipality
 """)
 
 # An explicit ask for a person's help: it wins over an offer in the same message.
@@ -29,7 +45,7 @@ HELP_ASKED = phrases("hulp | help | helpen | hulp nodig | support")
 
 # Hard times, debts, or a helper already involved: help, unless the tenant also offers a plan.
 HARDSHIP = phrases("""
-    schuldhulp* | schulden | bewind* | ontslag | ontslagen | werkloos | werk kwijt | baan kwijt |
+    schuldhulp* | schulden | bewind* | ontslag | ontslagen | werkloos | werk kwijt* | baan kwijt* |
     gestopt met werken | burn-out | burnout | schuldsanering* | wsnp | ziek | overleden |
     begrafenis | gescheiden | scheiding | geen geld | geen inkomen | uitkering | bijstand |
     kom ~ niet rond | redt het niet | red ~ niet |
@@ -39,18 +55,39 @@ HARDSHIP = phrases("""
     inkomen ~ gedaald | minder inkomen | partner is weg | partner is vertrokken | no money | debt |
     lost my job | sick | ill | died | can't pay | cant pay | cannot pay | can not pay |
     unable to pay | struggling | financial | trouble | money problems | overzien |
-    overzicht kwijt | veel rekeningen
+    overzicht kwijt | veel rekeningen | geen cent | geen rooie cent | blut | platzak | broke |
+    skint | toeslagenaffaire | toeslagen affaire | gedupeerd* | ziektewet | arbeidsongeschikt |
+    kan ~ niet werken | can't work | cannot work
 """)
 
-# Already in debt assistance or under a bewindvoerder: the consultant writes to them.
-ASSISTED = phrases("""
-    bewindvoerder* | bewind | wsnp | schuldsanering* | budgetbeheer | kredietbank |
-    beschermingsbewind | budgetcoach | administrator | counsel* | helpt mij al | helpen mij al |
-    already helping | mijn schuldhulp* | schuldhulpmaatje | maatje | thuisadministratie |
-    via ~ schuldhulp* | gaat via ~ schuldhulp* | zit ~ schuldhulp* | zitten ~ schuldhulp* |
-    ben al ~ schuldhulp* | ben in ~ schuldhulp* | ben bij ~ schuldhulp* | al ~ schuldhulp* |
-    aangemeld ~ schuldhulp* | wachtlijst ~ schuldhulp* | loopt ~ schuldhulp* |
-    schuldhulp* ~ loopt | already ~ debt | in debt help
+# Already in debt assistance or under a bewindvoerder: the consultant writes to them. By the
+# kind of helper, so that the case shows who it is (the first kind found is named).
+ASSISTED_ADMINISTRATOR = phrases("""
+    bewindvoerder* | bewindvoer* | bewind | beschermingsbewind | administrator | onder bewind
+""")
+ASSISTED_BUDGET = phrases("budgetbeheer | budget beheer | budgetbeheerder")
+ASSISTED_DEBT_HELP = phrases("""
+    wsnp | msnp | schuldsanering* | schuldregeling | minnelijk* | kredietbank | counsel* |
+    mijn schuldhulp* | schuldhulpcoach* | schuldhulpverlener* | schuldhulptraject |
+    schuldbemiddel* | via ~ schuldhulp* | gaat via ~ schuldhulp* | zit ~ schuldhulp* |
+    zitten ~ schuldhulp* | ben al ~ schuldhulp* | ben in ~ schuldhulp* | ben bij ~ schuldhulp* |
+    al ~ schuldhulp* | aangemeld ~ schuldhulp* | wachtlijst ~ schuldhulp* |
+    loopt ~ schuldhulp* | schuldhulp* ~ loopt | schuldhulp* ~ heeft | schuldhulp* ~ betaalt |
+    schuldhulp* ~ regelt | already ~ debt | in debt help
+""")
+ASSISTED_OTHER = phrases("""
+    budgetcoach | helpt mij al | helpen mij al | already helping | schuldhulpmaatje | maatje |
+    thuisadministratie | mijn maatschappelijk werk* | mijn hulpverlener | mijn social worker |
+    my social worker | my caseworker | my support worker
+""")
+ASSISTED = ASSISTED_ADMINISTRATOR + ASSISTED_BUDGET + ASSISTED_DEBT_HELP + ASSISTED_OTHER
+# A helper wanted is not a helper had: "ik heb een schuldhulpverlener nodig".
+HELPER_WANTED = phrases("""
+    bewindvoerder nodig | bewindvoerster nodig | bewind nodig | schuldhulpverlener nodig |
+    schuldhulpverlening nodig | schuldhulpcoach nodig | budgetcoach nodig | schuldhulp nodig |
+    budgetbeheer nodig | wil ~ bewindvoer* | wil ~ schuldhulpverlener* |
+    zoek ~ bewindvoer* | zoek ~ schuldhulp* | bewind* ~ aanvragen | aanvragen ~ bewind* |
+    need ~ administrator | want ~ administrator | need ~ counsel* | looking for ~ counsel*
 """)
 
 DISPUTE = phrases("""
@@ -63,7 +100,11 @@ DISPUTE = phrases("""
     niet waar | not true | error | te hoog | too high | al een regeling |
     al een betalingsregeling | regeling lopen | regeling loopt | betaal ~ netjes | betaal altijd |
     altijd op tijd | hoe kan dat | klopt ~ geen kant | klopt niks | klopt niets | isn't my |
-    is not my | not mine | niet van mij | always pay | already have a payment plan
+    is not my | not mine | niet van mij | always pay | already have a payment plan |
+    verkeerde persoon | verkeerd persoon | verkeerde huurder | verkeerde adres | verkeerd adres |
+    verkeerde naam | niet de huurder | geen huurder | nooit huurder | not the tenant |
+    wrong address | huur ~ opgezegd | huurcontract ~ opgezegd | woning ~ opgezegd |
+    veel te veel | dat is ~ te veel | te veel berekend | te veel gerekend
 """)
 
 CALLBACK = phrases("""
@@ -72,13 +113,18 @@ CALLBACK = phrases("""
     iemand spreken | speak to someone | talk to someone | a call | phone call | belletje |
     wil ~ gesprek | graag ~ gesprek | gesprek aanvragen | contact opnemen | contact met mij |
     contact met me | contact me | contact with me | met iemand praten | iemand te spreken |
-    praten met | talk to | speak to
+    praten met | talk to | speak to | een gesprek | persoonlijk gesprek | langskomen |
+    langs komen | face to face | appointment
 """)
 
 PAID = phrases("""
     betaald | overgemaakt | al voldaan | voldaan | gestort | paid | payed | transferred |
     betaling ~ gedaan | payment done | payment made | made the payment | money sent |
-    sent the money | onderweg | geld staat erop | verstuurd | verzonden
+    sent the money | onderweg | geld staat erop | verstuurd | verzonden | over gemaakt |
+    over geboekt | overgeboekt | afbetaald | terugbetaald | bijbetaald | ingelost | afgelost |
+    afgeschreven | geincasseerd | eraf gegaan | betaalbewijs | betalingsbewijs |
+    bewijs van betaling | proof of payment | op jullie rekening | op uw rekening |
+    in your account | settled
 """)
 # "Betaald" that tells of no payment to us: wages coming in ("ik krijg vrijdag betaald"), the
 # end of a plan ("tot alles betaald is"), a deadline ("wanneer moet het betaald zijn").
@@ -87,7 +133,10 @@ NOT_A_PAYMENT = phrases("""
     tot ~ betaald | totdat ~ betaald | until ~ paid | moet ~ betaald | must be paid
 """)
 # A pay verb in the present or future: with a later date, "betaald" elsewhere is no payment.
-PROMISE = phrases("betaal | betalen | overmaken | maak ~ over | pay | will | i'll | zal | ga")
+PROMISE = phrases("""
+    betaal | betalen | overmaken | maak ~ over | pay | will | i'll | zal | ga | de rest |
+    the rest | restant | volgt | stuur | sturen | stort | storten
+""")
 # Said of a payment already made: "ik heb vrijdag betaald" stays paid, whatever the date.
 PAST = phrases("""
     heb | hebben | heeft | had | gisteren | eergisteren | vorige | afgelopen | al | reeds | net |
@@ -99,19 +148,26 @@ PLAN = phrases("""
     per maand | per mnd | p/m | pm | in de maand | elke maand | maandelijks | per week | in delen |
     gespreid | verspreiden | verdelen | spread | later betalen | volgende maand | plan |
     instalment* | installment* | per month | a month | monthly | pay later | next month |
-    arrangement | afbetalen | aflossen | in een keer | in 1x | in 1 keer | ineens | niet alles |
+    arrangement | afbetalen | afbetaling* | aflossen | aflossing* | in een keer | in 1x |
+    in 1 keer | ineens | niet alles |
     tegelijk | at once | in one go | uitstel | meer tijd | extra tijd | tijd nodig | more time |
-    elke week | iedere week | every week | wekelijks | weekly | beetje ~ betalen
+    elke week | iedere week | every week | wekelijks | weekly | beetje ~ betalen | in stukjes |
+    in stukken | in gedeelte* | in porties | deelbetaling* | beetje bij beetje |
+    stukje bij beetje | in parts | bit by bit | little by little
 """)
 # Weaker signs of a plan or promise: they count only when nothing else was said.
 PLAN_WEAK = phrases("""
-    betaal | ga ~ betalen | ga ~ overmaken | pas ~ betalen | i'll pay | i will pay
+    betaal | ga ~ betalen | ga ~ overmaken | pas ~ betalen | i'll pay | i will pay |
+    maak ~ over | stuur ~ geld | geld ~ sturen | ga ~ storten | stort ik | i'll send ~ money |
+    will send ~ money
 """)
 
 QUESTION = phrases("""
     hoeveel | waarom | wie is | wie ben | wie bent | iban | rekeningnummer | wat moet | how much |
     why | who is | who are | what | wat is | wat gebeurt | hoe kan ik betalen | hoe betaal ik |
-    hoe hoog | waar kan ik | kenmerk | betalingskenmerk
+    hoe hoog | waar kan ik | kenmerk | betalingskenmerk | welk nummer | welke rekening |
+    welk rekeningnummer | which number | who | snap ~ niet | begrijp ~ niet | snap er niks |
+    begrijp er niks | don't understand | dont understand | wat betekent | what does ~ mean
 """)
 # A question about how much or where to pay, which the bot may answer from the case's data.
 PAYMENT_QUESTION = phrases("""
@@ -119,11 +175,25 @@ PAYMENT_QUESTION = phrases("""
     welke rekening | overmaken naar | betalen naar | naartoe | waar moet ik | hoe kan ik betalen |
     hoe betaal ik | account number | which account | pay to | what do i owe | waar kan ik |
     kenmerk | betalingskenmerk | hoe hoog | wat moet ik ~ betalen | pay with | ideal |
-    how do i pay | how can i pay | where do i pay | where can i pay
+    how do i pay | how can i pay | where do i pay | where can i pay | welk nummer |
+    welk rekeningnummer | which number | moet ik ~ overmaken | moet ik ~ storten |
+    waar ~ overmaken | waar ~ storten | send ~ money to | where ~ send
 """)
 
 STOP_WORDS = frozenset(
-    {"stop", "stopp", "stoppen", "afmelden", "unsubscribe", "uitschrijven", "cancel", "end", "quit"}
+    {
+        "stop",
+        "stopp",
+        "stoppen",
+        "afmelden",
+        "unsubscribe",
+        "unsub",
+        "uitschrijven",
+        "optout",
+        "cancel",
+        "end",
+        "quit",
+    }
 )
 START_WORDS = frozenset({"start", "aanmelden", "unstop", "subscribe"})
 STOP = phrases("""
@@ -134,9 +204,20 @@ STOP = phrases("""
     stop messaging | stop sending | no more messages | stop met ~ berichten | niet meer gestoord |
     niet meer lastig | stuur ~ niks meer | stuur ~ niets meer | stuur ~ geen ~ meer | don't text |
     dont text | do not text | don't message | do not message | text me anymore | remove me |
-    van de lijst | uit de lijst
+    van de lijst | uit de lijst | meld me af | meld mij af | schrijf me uit | schrijf mij uit |
+    afgemeld worden | opt out | opt-out | laat me ~ met rust | laat mij ~ met rust |
+    leave me alone
 """)
-START = phrases("weer aanmelden | weer berichten | berichten weer | weer ontvangen")
+START = phrases("""
+    weer aanmelden | weer berichten | berichten weer | weer ontvangen | weer ~ appen |
+    weer ~ sms* | weer ~ mailen | weer ~ whatsapp* | zet ~ weer aan | weer aanzetten |
+    message me again | text me again | contact me again
+""")
+# A date beside these is when the tenant will look or answer, not pay: "ik kijk er morgen naar".
+DEFER = phrases("""
+    kijk* | laat ~ weten | reageer | reageren | antwoord* | kom ~ terug | get back |
+    let you know | look at | check
+""")
 
 # Real words close to a keyword that must not be "corrected" into it.
 KEEP = frozenset(
@@ -157,5 +238,6 @@ KEEP = frozenset(
         "afspreken",
         "zojuist",
         "transfer",
+        "mogelijk",
     }
 )

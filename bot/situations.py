@@ -11,7 +11,7 @@ import difflib
 import re
 from enum import StrEnum
 
-from bot.intents import normalise
+from bot.reply_text import normalise
 
 
 class Situation(StrEnum):
@@ -23,6 +23,8 @@ class Situation(StrEnum):
     BENEFITS = "benefits"
     INCOME_DROP = "income_drop"
     DEBTS = "debts"
+    # Money is short, with no cause named: the least that a hard time can be.
+    MONEY_TIGHT = "money_tight"
 
 
 # Phrases as a tenant writes them (after normalise(): lower case, no accents). A word
@@ -71,9 +73,9 @@ _SIGNS: dict[Situation, tuple[str, ...]] = {
         "depress*",
     ),
     Situation.JOB_LOSS: (
-        "baan .. kwijt",
-        "werk .. kwijt",
-        "job .. kwijt",
+        "baan .. kwijt*",
+        "werk .. kwijt*",
+        "job .. kwijt*",
         "baan .. verloren",
         "werk .. verloren",
         "ontslag*",
@@ -86,6 +88,8 @@ _SIGNS: dict[Situation, tuple[str, ...]] = {
         "contract .. niet verlengd",
         "contract .. afgelopen",
         "contract .. gestopt",
+        "contract .. opgezegd",
+        "baan .. opgezegd",
         "failliet",
         "lost .. job",
         "lost .. work",
@@ -153,6 +157,34 @@ _SIGNS: dict[Situation, tuple[str, ...]] = {
         "collection agency",
         "bills .. piling",
         "other bills",
+    ),
+    Situation.MONEY_TIGHT: (
+        "geen geld",
+        "weinig geld",
+        "geen cent",
+        "krap",
+        "krap bij kas",
+        "blut",
+        "platzak",
+        "geldzorgen",
+        "geldproblemen",
+        "geld problemen",
+        "financiele problemen",
+        "financiele zorgen",
+        "kom .. niet rond",
+        "niet rondkomen",
+        "moeilijk rondkomen",
+        "no money",
+        "short of money",
+        "money is tight",
+        "money problems",
+        "money worries",
+        "financial problems",
+        "struggling financially",
+        "broke",
+        "can't make ends meet",
+        "cant make ends meet",
+        "cannot make ends meet",
     ),
 }
 

@@ -29,6 +29,7 @@ from bot.intents import Intent, Reply, parse_reply
 from bot.plans import PlanTerms, outside_policy, terms_for
 from bot.policy import Policy
 from bot.situations import situation
+from handlers import circumstances
 from messaging.channels.base import InboundMessage
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import money, plan_context
@@ -308,6 +309,8 @@ class _Turn:
         # What they told us is acknowledged first; an agreed plan is not offered again.
         context["situation"] = situation(text)
         context["has_plan"] = case is not None and await _has_plan(session, case)
+        # Any answer may point to debt help: hard times told beside an offer are heard too.
+        context["help"] = self.policy.help.for_municipality(tenant.municipality).model_dump()
 
         async def answer(template: str) -> None:
             await enqueue(
@@ -378,6 +381,7 @@ class _Turn:
             **({"amount_cents": reply.amount_cents} if reply.amount_cents else {}),
             **({"answer": "yes" if said else "no"} if said is not None else {}),
         )
+        circumstances.record(session, case.id, reply, text, now, message_id)
         open_case = case.status != CaseStatus.CLOSED
         if dialogue is not None and said is not None and open_case:
             if dialogue.step in (Step.PLAN_CONFIRM, Step.PLAN_AMOUNT):
@@ -403,12 +407,16 @@ class _Turn:
         if reply.intent is Intent.UNKNOWN and not open_case and (said or just_thanks(text)):
             return  # "thanks" after the case closed needs no answer and no consultant
         reason, template = _answers(reply)
+        helped = circumstances.helped(reply)
+        if helped:  # no plan offered: the helper acts for them; a consultant takes it up
+            reason, template = circumstances.helped_answer(reply)
         if reply.intent is Intent.PLAN and reason == "plan_request" and open_case:
             await answer(await self.offer(reply, case, tenant, context, message_id))
             return
         is_verified = point.verified if verified is None else verified
         if (
             reply.topic == "payment"
+            and not helped
             and self.payment_iban
             and is_verified
             and open_case
@@ -423,7 +431,6 @@ class _Turn:
         if reply.amount_cents:
             context["amount"] = money(reply.amount_cents, tenant.language)
         context["crisis"] = reason == "crisis"
-        context["help"] = self.policy.help.for_municipality(tenant.municipality).model_dump()
         if open_case:
             if reply.intent is Intent.PAID:
                 if case.status != CaseStatus.ESCALATED:

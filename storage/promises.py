@@ -20,8 +20,9 @@ from storage import cases as case_ops
 from storage.models import Case, CaseEvent, Message
 
 # The answers that promise a person (messaging/templates/*/): help, a plan proposal for a
-# consultant, and every question, dispute or unclear reply that went to the queue.
-PROMISING_TEMPLATES = ("reply_help", "reply_plan_received", "reply_received")
+# consultant, every question, dispute or unclear reply that went to the queue, and the
+# promise to contact the helper a tenant already has.
+PROMISING_TEMPLATES = ("reply_help", "reply_plan_received", "reply_received", "reply_assisted")
 # A consultant got in touch: a call, visit or letter logged, own words in the chat, a
 # decision on the plan the tenant proposed, a warm handover, or the case resolved by hand.
 KEEPING_EVENTS = (

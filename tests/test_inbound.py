@@ -5,14 +5,19 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 from importlib import resources
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.policy import parse_policy
 from bot.runtime import Runtime
 from handlers.inbound import InboundResult
 from messaging.channels.base import InboundMessage
+from storage.models import CaseEvent, PaymentPlan
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
+from workplace.timeline_words import Say, describe
 
 ANNA = "+31612345678"
 DEFAULT_POLICY = resources.files("bot").joinpath("default_policy.toml").read_text("utf-8")
@@ -311,3 +316,138 @@ async def test_how_much_and_where_to_pay_is_answered_from_the_case(
     await say(runtime, "Hoeveel moet ik betalen?", address="+31687654321")
     last = (await messages(runtime, direction="out", kind="reply"))[-1]
     assert "€" not in last.body and "NL00BANK" not in last.body
+
+
+async def plans(runtime: Runtime) -> list[PaymentPlan]:
+    async with runtime.sessions() as session:
+        return list(await session.scalars(select(PaymentPlan)))
+
+
+def said_on_the_timeline(event: CaseEvent, language: str = "nl") -> str:
+    """The event as the consultant reads it on the case page."""
+    return describe(event.kind, event.data, Say(language, ZoneInfo("Europe/Amsterdam")))
+
+
+async def test_a_tenant_under_bewind_is_offered_no_plan_but_a_consultant(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """Issue 11: a tenant under bewind cannot agree a plan alone. Their offer is not turned
+    into a plan to confirm: the bot asks who the bewindvoerder is, writes it on the case,
+    and puts the case in front of a consultant, as a help request is."""
+    await reminded(runtime, clock)
+    result = await say(runtime, "ik kan 50 euro per maand, mijn bewindvoerder regelt het")
+    assert result.intent == "plan"  # what they said; what is done with it differs
+    (case,) = await cases(runtime)
+    assert (case.status, case.escalation_reason) == ("escalated", "help")
+    assert case.escalation_priority and case.escalation_priority >= 80
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_assisted"
+    assert "Fijn dat u al hulp hebt." in answer.body and "bewindvoerder" in answer.body
+    assert "Stuur JA" not in answer.body
+    assert await plans(runtime) == []
+    kinds = [e.kind for e in await events(runtime, case.id)]
+    assert "plan_offered" not in kinds and "plan_proposed" not in kinds
+    (helper,) = [e for e in await events(runtime, case.id) if e.kind == "assisted"]
+    assert helper.actor == "tenant" and helper.data["helper"] == "administrator"
+    assert said_on_the_timeline(helper) == "Huurder heeft al hulp: bewindvoerder"
+    assert said_on_the_timeline(helper, "en") == (
+        "The tenant already has help: financial administrator"
+    )
+    escalated = [e for e in await events(runtime, case.id) if e.kind == "escalated"][-1]
+    assert escalated.data["reason"] == "help" and escalated.data["amount_cents"] == 5000
+
+
+async def test_debt_assistance_told_alone_gets_the_same_kind_answer(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1", language="en")), "d1.csv")
+    await say(runtime, "I am in a debt programme, my debt counsellor handles it")
+    (case,) = await cases(runtime)
+    assert (case.status, case.escalation_reason) == ("escalated", "help")
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_assisted"
+    assert "Good to hear you already have help." in answer.body
+    (helper,) = [e for e in await events(runtime, case.id) if e.kind == "assisted"]
+    assert said_on_the_timeline(helper) == "Huurder heeft al hulp: schuldhulpverlening"
+
+
+async def test_a_payment_made_by_the_bewindvoerder_pauses_and_is_written_down(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """A payment made keeps its own handling; that a helper is involved still goes on the
+    case."""
+    await reminded(runtime, clock)
+    await say(runtime, "mijn bewindvoerder heeft het gisteren betaald")
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "paid")
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_paid"
+    assert "assisted" in [e.kind for e in await events(runtime, case.id)]
+
+
+async def test_the_promise_to_contact_the_helper_holds_the_case_in_the_queue(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """The answer promises contact; a list that shows the rent paid does not close the case
+    before a consultant has been in touch (storage/promises.py)."""
+    await reminded(runtime, clock)
+    await say(runtime, "ik sta onder bewind")
+    clock.advance(timedelta(days=1))
+    await runtime.import_data(
+        arrears_csv(row("T1", email="anna@example.nl", balance="0", as_of="05-12-2026")), "d2"
+    )
+    (case,) = await cases(runtime)
+    assert case.status == "escalated"
+    assert "close_held" in [e.kind for e in await events(runtime, case.id)]
+
+
+async def test_hard_times_beside_an_offer_within_policy_keep_the_plan_and_are_heard(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """Issue 11: the offer is the tenant's own proposal and is taken seriously; the job loss
+    told beside it is written on the case, acknowledged, and help is offered."""
+    await reminded(runtime, clock)
+    result = await say(runtime, "ik ben mijn baan kwijt maar 60 euro per maand lukt wel")
+    assert result.intent == "plan"
+    (case,) = await cases(runtime)
+    assert (case.status, case.pause_reason) == ("paused", "plan_dialogue")
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_plan_confirm" and "Stuur JA" in answer.body
+    assert answer.body.split("\n\n")[1].startswith("Wat vervelend dat u uw baan kwijt bent.")
+    assert "Wilt u ook hulp bij geldzorgen? Stuur 2" in answer.body
+    (told,) = [e for e in await events(runtime, case.id) if e.kind == "situation"]
+    assert told.data["situations"] == ["job_loss"]
+    assert said_on_the_timeline(told) == "Huurder vertelt over de eigen situatie: baan kwijt"
+    await say(runtime, "ja")
+    (plan,) = await plans(runtime)
+    assert (plan.status, plan.amount_cents) == ("active", 6000)
+
+
+async def test_hard_times_beside_an_offer_below_the_minimum_go_to_a_consultant(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await runtime.import_data(arrears_csv(row("T1", balance="200,00")), "d1.csv")
+    await say(runtime, "baan kwijt en krap bij kas, maar 20 per maand lukt")  # 10 months
+    (case,) = await cases(runtime)
+    assert (case.status, case.escalation_reason) == ("escalated", "plan_request")
+    escalated = [e for e in await events(runtime, case.id) if e.kind == "escalated"][-1]
+    assert escalated.data["reasons"] == ["below_minimum_instalment"]
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert answer.template == "reply_plan_received" and "€ 20,00" in answer.body
+    assert answer.body.split("\n\n")[1].startswith("Wat vervelend dat u uw baan kwijt bent.")
+    assert "Wilt u ook hulp bij geldzorgen?" in answer.body
+    (told,) = [e for e in await events(runtime, case.id) if e.kind == "situation"]
+    assert told.data["situations"] == ["job_loss", "money_tight"]
+    (plan,) = await plans(runtime)
+    assert (plan.status, plan.amount_cents) == ("proposed", 2000)
+
+
+async def test_an_offer_without_hard_times_says_nothing_of_them(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    await reminded(runtime, clock)
+    await say(runtime, "ik kan 50 euro per maand")
+    (answer,) = await messages(runtime, direction="out", kind="reply")
+    assert "geldzorgen" not in answer.body and "Wat vervelend" not in answer.body
+    (case,) = await cases(runtime)
+    assert "situation" not in [e.kind for e in await events(runtime, case.id)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench import intents as bench
 from bench.intents import TARGET, load_corpus, report, score
-from bot.intents import Intent, parse_reply
+from bot.intents import Intent, assisted_by, parse_reply
 
 TODAY = date(2026, 11, 25)
 
@@ -315,3 +317,121 @@ def test_already_in_debt_assistance(text: str, intent: Intent, assisted: bool) -
 )
 def test_which_meaning_wins(text: str, intent: Intent) -> None:
     assert parse_reply(text, TODAY).intent is intent
+
+
+def test_the_held_out_set_is_loaded_and_the_bench_prints_both_figures(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tests/data/intents_heldout.jsonl: messages written apart from the parser's word lists.
+    Its figure is reported, not required: the target is asserted on the tuned corpus only."""
+    held_out = load_corpus(bench.HELDOUT)
+    assert len(held_out) >= 200
+    tuned = {example.text.strip().lower() for example in load_corpus()}
+    assert not [e.text for e in held_out if e.text.strip().lower() in tuned], "not new"
+    assert bench.HELDOUT_FIRST[1] == len(held_out)  # the first figure is of this very set
+    monkeypatch.setattr(sys, "argv", ["bench.intents"])
+    bench.main()
+    printed = capsys.readouterr().out
+    summary = printed[printed.index("Reply parser, every set:") :]
+    assert "intents_corpus.jsonl" in printed and "intents_heldout.jsonl" in printed
+    (tuned_line,) = [line for line in summary.splitlines() if "tuned corpus" in line]
+    (held_line,) = [line for line in summary.splitlines() if "held-out" in line]
+    for line in (tuned_line, held_line):
+        assert "%" in line and f"target {TARGET:.0%}" in line
+    assert "first measured 82.2% (221/269) blind" in held_line
+    (unseen_line,) = [line for line in summary.splitlines() if "unseen batch 2" in line]
+    assert "first measured 89.9% (71/79) blind" in unseen_line
+    assert bench.UNSEEN2_FIRST[1] == len(load_corpus(bench.UNSEEN2))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ik wil niet meer, het hoeft niet meer", "het leven hoeft niet meer voor mij"],
+)
+def test_a_tenant_who_does_not_want_to_go_on_is_a_crisis(text: str) -> None:
+    assert parse_reply(text, date(2026, 11, 25)).crisis
+
+
+# Issue 11, from what a held-out set showed the parser missed: each a kind of wording, here
+# in sentences of its own (none of them in either labelled set).
+@pytest.mark.parametrize(
+    ("text", "intent", "amount", "pay_date"),
+    [
+        # A typo keeps its first and last letter: real words are not "corrected" into keywords.
+        ("heel vervelend dit", Intent.UNKNOWN, None, None),  # not "verdelen"
+        ("zo spoedig mogelijk betaal ik", Intent.PLAN, None, None),  # not "moeilijk"
+        # An amount before a little word is no postcode ("1500 IN").
+        ("ik kan 1500 in 1 keer betalen", Intent.PLAN, 150000, None),
+        ("een vijfje per week", Intent.PLAN, 2167, None),
+        ("eind vd maand betaal ik", Intent.PLAN, None, date(2026, 11, 30)),
+        ("end of month i will pay", Intent.PLAN, None, date(2026, 11, 30)),
+        ("vrijdg betaal ik", Intent.PLAN, None, date(2026, 11, 27)),  # a day misspelt
+        ("mogen wij het in delen betalen", Intent.PLAN, None, None),  # "mogen" is no "morgen"
+        # A day to answer on, with no word of paying, is no promise.
+        ("ik laat het maandag weten", Intent.UNKNOWN, None, None),
+        ("ik reageer vrijdag", Intent.UNKNOWN, None, None),
+        ("ik heb 50 overgemaakt, de rest volgt maandag", Intent.PLAN, None, date(2026, 11, 30)),
+        ("ik stuur het geld morgen", Intent.PLAN, None, date(2026, 11, 26)),
+        ("kan het in gedeeltes", Intent.PLAN, None, None),
+        # What bot.situations hears is hard times too.
+        ("mijn vader is gestorven", Intent.HELP, None, None),
+        ("ik heb kanker", Intent.HELP, None, None),
+        ("ik ben mijn werk kwijtgeraakt", Intent.HELP, None, None),
+        ("ik ben helemaal blut", Intent.HELP, None, None),
+        ("laat de gemeente erbuiten aub", Intent.OBJECTION, None, None),
+        ("please don't tell the council", Intent.OBJECTION, None, None),
+        ("schrijf me uit", Intent.STOP, None, None),
+        ("leave me alone", Intent.STOP, None, None),
+        ("jullie mogen weer appen", Intent.START, None, None),
+        ("heb het over geboekt", Intent.PAID, None, None),
+        ("de huur is afgeschreven", Intent.PAID, None, None),
+        ("wanneer wordt het afgeschreven?", Intent.QUESTION, None, None),
+        ("ik heb het huurcontract opgezegd", Intent.DISPUTE, None, None),
+        ("mijn contract is opgezegd", Intent.HELP, None, None),  # the job, not the home
+        ("mijn man mag het niet weten", Intent.UNKNOWN, None, None),  # no objection
+        ("u heeft het verkeerde adres", Intent.DISPUTE, None, None),
+        ("dat bedrag is veel te veel", Intent.DISPUTE, None, None),
+        ("kan ik een gesprek krijgen", Intent.CALLBACK, None, None),
+        ("wat betekent deze brief", Intent.QUESTION, None, None),
+        ("who sent this", Intent.QUESTION, None, None),
+    ],
+)
+def test_kinds_of_wording_a_held_out_set_showed_missing(
+    text: str, intent: Intent, amount: int | None, pay_date: date | None
+) -> None:
+    reply = parse_reply(text, TODAY)
+    assert (reply.intent, reply.amount_cents, reply.pay_date) == (intent, amount, pay_date)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we zitten al een week zonder stroom",
+        "ik heb honger",
+        "mijn man mishandelt mij",
+        "ik denk aan zelfdoding",
+    ],
+)
+def test_danger_at_home_is_a_crisis(text: str) -> None:
+    reply = parse_reply(text, TODAY)
+    assert (reply.intent, reply.crisis) == (Intent.HELP, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "helper"),
+    [
+        ("mijn bewindvoerster regelt dat", "administrator"),
+        ("mijn bewinvoerder heeft het geld", "administrator"),  # a typo forgiven
+        ("ik heb budgetbeheer bij de kredietbank", "budget_management"),
+        ("ik zit in een minnelijk traject", "debt_help"),
+        ("mijn schuldhulpverlener heeft het betaald", "debt_help"),
+        ("mijn maatschappelijk werker helpt mij", "other"),
+        ("ik heb een bewindvoerder nodig", None),  # wanted, not had
+        ("ik wil een bewindvoerder aanvragen", None),
+        ("ik wil schuldhulp", None),
+        ("ik kan 50 per maand", None),
+    ],
+)
+def test_who_already_helps(text: str, helper: str | None) -> None:
+    assert assisted_by(text) == helper
+    assert parse_reply(text, TODAY).assisted is (helper is not None)

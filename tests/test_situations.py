@@ -53,6 +53,17 @@ S = Situation
         ("my hours were cut", S.INCOME_DROP),
         ("ik heb veel schulden", S.DEBTS),
         ("I'm in debt with three creditors", S.DEBTS),
+        ("ik ben mijn baan kwijtgeraakt", S.JOB_LOSS),
+        ("mijn contract is opgezegd", S.JOB_LOSS),
+        ("ik heb mijn huurcontract opgezegd", None),  # the home, not the job
+        # Money short, with no cause named (issue 11: hard times beside an offer are heard).
+        ("ik zit krap bij kas", S.MONEY_TIGHT),
+        ("ik heb geen geld deze maand", S.MONEY_TIGHT),
+        ("ik kom echt niet rond", S.MONEY_TIGHT),
+        ("I can't make ends meet", S.MONEY_TIGHT),
+        ("ik heb geen geldzorgen", None),
+        ("ik ben niet blut", None),
+        ("I can make ends meet", None),
         # Nothing of the kind: no situation, no false sympathy.
         ("3", None),
         ("", None),
