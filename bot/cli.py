@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.core import TyperCommand
 
 from bot.intents import parse_reply
 from bot.logs import ACCESS_LOG_FORMAT, configure_logging
@@ -49,6 +51,20 @@ users_app = typer.Typer(
     help="Consultants and coordinators.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(users_app, name="users")
+
+
+class PlainUsage(TyperCommand):
+    """A command whose usage line names its arguments as other tools do (`FILE`), where
+    Typer writes a required one in braces (`{file}`), which reads as a literal."""
+
+    # Any: the base class types it with Typer's vendored, private copy of click.
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [re.sub(r"\{(\w+)\}", lambda found: found.group(1).upper(), p) for p in pieces]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _settings() -> Settings:
@@ -124,6 +140,7 @@ def serve() -> None:
         stop = _stop_signal()
         metrics = Metrics()
         runtime = await Runtime.start(settings, observer=metrics)
+        runtime.warn_when_silent()
         workers = Workers(runtime)
         application = build_app(runtime, metrics)
         polling = _telegram_polling(runtime)
@@ -164,6 +181,7 @@ def worker(
         stop = _stop_signal()
         metrics = Metrics()
         runtime = await Runtime.start(settings, observer=metrics)
+        runtime.warn_when_silent()
         workers = Workers(runtime)
         workers.start()
         runner = None
@@ -180,7 +198,7 @@ def worker(
     asyncio.run(main())
 
 
-@app.command("import")
+@app.command("import", cls=PlainUsage)
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
@@ -215,8 +233,10 @@ def import_file(
             typer.echo(f"{file}: already imported (batch {summary.batch_id}); nothing changed.")
             return 0
         typer.echo(
-            f"{file}: {summary.rows} rows, {summary.tenants_created} new tenants, "
-            f"{summary.opened} cases opened, {summary.updated} updated, {summary.closed} closed."
+            f"{file}: {_count(summary.rows, 'row')}, "
+            f"{_count(summary.tenants_created, 'new tenant')}, "
+            f"{_count(summary.opened, 'case')} opened, {summary.updated} updated, "
+            f"{summary.closed} closed."
         )
         return 0
 
@@ -261,7 +281,7 @@ def _account_change(
         raise typer.Exit(1) from None
 
 
-@users_app.command("add")
+@users_app.command("add", cls=PlainUsage)
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name: letters, digits and dots.")],
     role: Annotated[Role, typer.Option(help="coordinators also manage users")] = Role.CONSULTANT,
@@ -293,7 +313,7 @@ def users_add(
     typer.echo(f"Added {role.value} {name.strip().lower()}.")
 
 
-@users_app.command("password")
+@users_app.command("password", cls=PlainUsage)
 def users_password(
     name: Annotated[str, typer.Argument(help="The login name.")],
 ) -> None:
@@ -375,7 +395,6 @@ def demo(
     from bot.demo_run import DemoRun
 
     base = _settings()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     settings = base.model_copy(

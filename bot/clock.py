@@ -32,15 +32,19 @@ class ManualClock:
 
 @dataclass
 class FastClock:
-    """Simulated time running ``speed`` times faster than ``real`` (the live demo)."""
+    """Simulated time running ``speed`` times faster than ``real`` (the live demo), up to
+    ``until``, where it stands still: a demo month ends, and its queue waits and reports
+    stop growing."""
 
     start: datetime
     speed: float
     real: Clock = field(default_factory=SystemClock)
+    until: datetime | None = None
     _origin: datetime | None = None
 
     def now(self) -> datetime:
         real_now = self.real.now()
         if self._origin is None:
             self._origin = real_now
-        return self.start + (real_now - self._origin) * self.speed
+        simulated = self.start + (real_now - self._origin) * self.speed
+        return simulated if self.until is None else min(simulated, self.until)

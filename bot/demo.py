@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
+from bot.policy import Policy
 from bot.runtime import Runtime
+from bot.sending_window import next_allowed
 from messaging.channels.base import InboundMessage, OutboundMessage, PermanentSendError, SendError
 from storage.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
 from storage.importer import import_arrears
@@ -289,3 +291,11 @@ async def summarise(runtime: Runtime) -> Summary:
 
 def demo_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(6, 0), tzinfo=tz).astimezone(UTC)
+
+
+def demo_end(first_day: date, days: int, policy: Policy) -> datetime:
+    """Where the live demo's clock stops: ``days`` after the start, or the first moment after
+    that when a message may go out. Stopped at dawn or on a Sunday, the world would hold a
+    consultant's reply to the sandbox for ever (replies keep the sending window)."""
+    end = demo_start(first_day, policy.tz) + timedelta(days=days)
+    return next_allowed(end, policy.sending, policy.tz)

@@ -49,8 +49,14 @@ def configure_logging(level: str) -> None:
 
 
 def quiet_libraries() -> None:
+    root = logging.getLogger().level
     for name in _LOUD:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+        logging.getLogger(name).setLevel(max(logging.WARNING, root))
+    # Alembic names each migration step at INFO: a dozen lines before a command's answer on
+    # a new database. No values, so whoever looks into a start at DEBUG sees them.
+    logging.getLogger("alembic").setLevel(
+        logging.NOTSET if root <= logging.DEBUG else logging.WARNING
+    )
     for name, what in _RETOLD.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, _KindOnly) for f in logger.filters):

@@ -195,21 +195,25 @@ class Runtime:
             observer=observer,
             wall=wall_clock,
         )
+        return runtime
+
+    def warn_when_silent(self) -> None:
+        """Said by the commands that send (serve, worker); a listing or an import has no
+        use for it."""
         log.info(
             "channels on: %s",
             ", ".join(
                 f"{name} ({type(adapter).__name__.removesuffix('Channel').lower()})"
-                for name, adapter in sorted(runtime.channels.items())
+                for name, adapter in sorted(self.channels.items())
             )
             or "none",
         )
-        if not runtime.channels:
+        if not self.channels:
             log.warning(
                 "no channel is on: reminders cannot go out and cases escalate as unreachable; "
                 "set a provider's credentials (docs/OPERATIONS.md), or ARREARS_SANDBOX=true "
                 "on a development machine"
             )
-        return runtime
 
     @property
     def letterhead(self) -> Letterhead:

@@ -37,7 +37,7 @@ def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["import", str(good)])
     assert result.exit_code == 0, result.output
-    assert "2 rows, 2 new tenants, 1 cases opened, 0 updated, 0 closed" in result.output
+    assert "2 rows, 2 new tenants, 1 case opened, 0 updated, 0 closed" in result.output
     again = runner.invoke(app, ["import", str(good)])
     assert again.exit_code == 0 and "already imported" in again.output
     queue = runner.invoke(app, ["queue"])

@@ -73,6 +73,7 @@ async def test_an_import_and_a_conversation_at_debug_log_no_personal_data(
     clock: ManualClock,
 ) -> None:
     runtime = twilio_runtime
+    runtime.warn_when_silent()  # as serve and worker do at start
     await runtime.import_data(
         arrears_csv(
             row("T1", email="anna@example.nl"),

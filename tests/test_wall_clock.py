@@ -61,6 +61,19 @@ async def client(demo_like: Runtime) -> AsyncIterator[Client]:
         yield test_client
 
 
+def test_the_fast_clock_stands_still_at_the_end_of_the_month(wall: ManualClock) -> None:
+    end = T0 + timedelta(days=30)
+    month = FastClock(T0, speed=86400 / DAY_SECONDS, real=wall, until=end)
+    assert month.now() == T0
+    wall.advance(timedelta(seconds=29 * DAY_SECONDS))
+    assert month.now() == T0 + timedelta(days=29)
+    wall.advance(timedelta(seconds=DAY_SECONDS))
+    assert month.now() == end
+    for _ in range(3):  # days later on the wall, the month is still over
+        wall.advance(timedelta(days=2))
+        assert month.now() == end
+
+
 async def test_a_consultant_stays_logged_in_while_the_demo_runs_a_month(
     client: Client, demo_like: Runtime, fast: FastClock, wall: ManualClock
 ) -> None:

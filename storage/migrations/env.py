@@ -1,4 +1,7 @@
-"""Alembic environment: always handed a live connection by storage.migrate."""
+"""Alembic environment: always handed a live connection by storage.migrate.
+
+No `logging.config.fileConfig` here, as Alembic's template has: the command has set up
+logging already (bot.logs), and migrations speak only at WARNING unless it runs at DEBUG."""
 
 from __future__ import annotations
 
