@@ -16,10 +16,10 @@ import time
 from datetime import UTC, datetime
 
 from bench.common import arrears_file, backends, scratch_database
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage.arrears_file import parse_arrears_file
+from handlers.arrears_file import parse_arrears_file
+from rules.clock import ManualClock
 
 
 def peak_rss_mib() -> float:

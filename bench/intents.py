@@ -46,7 +46,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.intents import Intent, Reply, parse_reply
+from rules.intents import Intent, Reply, parse_reply
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 CORPUS = DATA / "intents_corpus.jsonl"

@@ -16,11 +16,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench.common import arrears_file, backends, scratch_database
-from bot.clock import ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import CHANNELS
 
 
 async def measure(backend: str, cases: int, workers: int) -> None:

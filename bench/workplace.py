@@ -21,12 +21,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
 from bench.common import arrears_file, backends, scratch_database
-from bot.clock import ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import CHANNELS
 from storage.models import Case
 from workplace.accounts import Role, add_user
 

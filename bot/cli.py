@@ -20,7 +20,6 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.core import TyperCommand
 
-from bot.intents import parse_reply
 from bot.logs import ACCESS_LOG_FORMAT, configure_logging
 from bot.metrics import Metrics, serve_metrics
 from bot.runtime import Runtime
@@ -28,10 +27,11 @@ from bot.settings import Settings
 from bot.startup_errors import explain
 from bot.web import build_app
 from bot.workers import Workers
+from handlers.arrears_file import ArrearsFileError
 from messaging.channels.telegram import TelegramChannel
 from messaging.render import format_euros
 from messaging.telegram_bot import Polling, register_webhook
-from storage.arrears_file import ArrearsFileError
+from rules.intents import parse_reply
 from storage.db import create_engine
 from storage.migrate import upgrade
 from workplace.accounts import AccountError, Role, add_user, check_new_user, set_password

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.policy import Policy
 from bot.runtime import Runtime
-from bot.sending_window import next_allowed
+from handlers.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
+from handlers.importer import import_arrears
 from messaging.channels.base import InboundMessage, OutboundMessage, PermanentSendError, SendError
-from storage.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
-from storage.importer import import_arrears
+from rules.clock import ManualClock
+from rules.policy import Policy
+from rules.sending_window import next_allowed
 from storage.models import Case, CaseEvent, Message, PaymentPlan
 from storage.queries import next_due
 

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.clock import Clock, FastClock, ManualClock, SystemClock
 from bot.demo import Simulation, demo_end, demo_rows, demo_start, not_on_whatsapp, summarise
-from bot.policy import CHANNELS, load_policy
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import Clock, FastClock, ManualClock, SystemClock
+from rules.policy import CHANNELS, load_policy
 from workplace.accounts import Role, add_user
 
 DEMO_CONSULTANT = "consulent"

@@ -10,12 +10,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock, SystemClock
-from bot.policy import CHANNELS, Policy, load_policy
 from bot.settings import Settings
-from bot.tick import Invites, TickResult, tick
+from handlers.arrears_file import parse_arrears_file
+from handlers.importer import ImportSummary, import_arrears
 from handlers.inbound import InboundResult
 from handlers.inbox import Conversation, InboxWorker, drain
+from handlers.tick import Invites, TickResult, tick
 from messaging.channels.base import ChannelAdapter, InboundMessage
 from messaging.channels.email import EmailChannel
 from messaging.channels.sandbox import SandboxChannel
@@ -25,9 +25,9 @@ from messaging.dispatcher import Dispatcher, DispatchResult, Observer
 from messaging.inbox import Inbox
 from messaging.outbox import Letterhead
 from messaging.send_budget import DatabaseBudget
-from storage.arrears_file import parse_arrears_file
+from rules.clock import Clock, SystemClock
+from rules.policy import CHANNELS, Policy, load_policy
 from storage.db import SessionMaker, create_engine, session_maker
-from storage.importer import ImportSummary, import_arrears
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.runtime import Runtime
-from bot.tick import TickResult
+from handlers.tick import TickResult
 from messaging.dispatcher import DispatchResult
 from storage.db import describe
 

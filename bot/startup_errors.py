@@ -8,8 +8,8 @@ import errno
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.exc import OperationalError as SQLOperationalError
 
-from bot.policy import PolicyError
 from bot.settings import SetupError
+from rules.policy import PolicyError
 from storage.db import describe
 
 

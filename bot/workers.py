@@ -14,7 +14,7 @@ import logging
 
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
-from bot.tick import TickResult
+from handlers.tick import TickResult
 from storage.db import describe
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """What a tenant tells us about their circumstances, beside what they ask: hard times (job
-loss, illness… bot.situations) and help they already have (a bewindvoerder, debt
+loss, illness… rules.situations) and help they already have (a bewindvoerder, debt
 assistance, budget management). Both go on the case's record, so that the consultant reads
 them on the timeline in words, whatever the message was about.
 
@@ -16,8 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.intents import Intent, Reply, assisted_by
-from bot.situations import situations
+from rules.intents import Intent, Reply, assisted_by
+from rules.situations import situations
 from storage import cases as case_ops
 
 # The answer to a tenant who already has help (messaging/templates/*/reply_assisted.txt.j2).

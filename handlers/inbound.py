@@ -14,8 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.cadence import CaseStatus
-from bot.dialogue import (
+from handlers import circumstances
+from messaging.channels.base import InboundMessage
+from messaging.outbox import Letterhead, enqueue, tenant_context
+from messaging.render import money, plan_context
+from messaging.routing import Reachable
+from rules.cadence import CaseStatus
+from rules.dialogue import (
     Step,
     address_key,
     address_matches,
@@ -25,15 +30,10 @@ from bot.dialogue import (
     just_thanks,
     parse_address,
 )
-from bot.intents import Intent, Reply, parse_reply
-from bot.plans import PlanTerms, outside_policy, terms_for
-from bot.policy import Policy
-from bot.situations import situation
-from handlers import circumstances
-from messaging.channels.base import InboundMessage
-from messaging.outbox import Letterhead, enqueue, tenant_context
-from messaging.render import money, plan_context
-from messaging.routing import Reachable
+from rules.intents import Intent, Reply, parse_reply
+from rules.plans import PlanTerms, outside_policy, terms_for
+from rules.policy import Policy
+from rules.situations import situation
 from storage import cases as case_ops
 from storage import dialogues
 from storage.models import Case, ContactPoint, Dialogue, Message, PaymentPlan, Tenant

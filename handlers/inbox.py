@@ -19,12 +19,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.clock import Clock
-from bot.policy import Policy
-from bot.retry import MAX_ATTEMPTS, retry_delay
 from handlers.inbound import InboundResult, understand
 from messaging.inbox import PENDING
 from messaging.outbox import Letterhead
+from rules.clock import Clock
+from rules.policy import Policy
+from rules.retry import MAX_ATTEMPTS, retry_delay
 from storage.db import SessionMaker, describe
 from storage.models import Message
 

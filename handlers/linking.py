@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence import CaseStatus
 from messaging.inbox import storable
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.routing import Reachable
+from rules.cadence import CaseStatus
 from storage import cases as case_ops
 from storage.db import SessionMaker
 from storage.models import Case, ContactPoint, LinkToken, Tenant

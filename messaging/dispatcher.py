@@ -31,10 +31,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 
-from bot.clock import Clock
-from bot.policy import Policy
-from bot.retry import MAX_ATTEMPTS, retry_delay
-from bot.sending_window import defer_until, next_allowed
 from messaging.channels.base import (
     ChannelAdapter,
     OutboundMessage,
@@ -53,6 +49,10 @@ from messaging.outcomes import (
     release,
 )
 from messaging.send_budget import DatabaseBudget
+from rules.clock import Clock
+from rules.policy import Policy
+from rules.retry import MAX_ATTEMPTS, retry_delay
+from rules.sending_window import defer_until, next_allowed
 from storage.db import SessionMaker, describe
 from storage.models import ContactPoint, Message
 from storage.sql import claim as lock_skipping

@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.cadence import CaseStatus
 from messaging.channels.base import PermanentSendError, SendError
 from messaging.outbox import enqueue
 from messaging.routing import reachable, routes
+from rules.cadence import CaseStatus
 from storage import cases as case_ops
 from storage.db import SessionMaker
 from storage.models import Case, ContactPoint, Message, Tenant

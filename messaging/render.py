@@ -13,7 +13,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
-from bot.plans import PlanTerms
+from rules.plans import PlanTerms
 
 LANGUAGES = ("nl", "en")
 CHANNEL_LABELS = {
@@ -29,7 +29,7 @@ OPTIONAL: dict[str, Any] = {
     "telegram_link": None,
     "greeting": "name",  # "neutral": "Beste huurder," ([texts] greeting in the policy)
     "has_plan": False,  # an agreed plan: the menu offers no new one
-    "situation": None,  # what the tenant told us (bot.situations), acknowledged first
+    "situation": None,  # what the tenant told us (rules.situations), acknowledged first
     "arrears_month": None,  # "december": the email subject names the month
     "crisis": False,
 }
@@ -90,7 +90,7 @@ def month_name(day: date, language: str) -> str:
 # SMS and the sandbox show the same choices as text in the message itself.
 _BUTTONS = {"reminder_": "_menu_buttons.txt", "reply_plan_confirm": "_confirm_buttons.txt"}
 # The menu's choice of a new payment plan, left out while the tenant has one; the other
-# digits keep their meaning (bot.intents).
+# digits keep their meaning (rules.intents).
 _PLAN_CHOICE = "1"
 
 

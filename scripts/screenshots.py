@@ -32,13 +32,13 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.demo import Simulation, demo_rows, demo_start, not_on_whatsapp
-from bot.policy import CHANNELS, load_policy
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import CHANNELS, load_policy
 from storage.models import Case, ContactPoint, Tenant
 from workplace.accounts import Role, add_user
 

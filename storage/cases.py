@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence import CaseStatus
-from bot.priority import escalation_priority
+from rules.cadence import CaseStatus
+from rules.priority import escalation_priority
 from storage.models import Case, CaseEvent
 
 

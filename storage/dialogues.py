@@ -1,4 +1,4 @@
-"""Reading and writing a conversation's open question (bot.dialogue holds the rules)."""
+"""Reading and writing a conversation's open question (rules.dialogue holds the rules)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dialogue import Step
+from rules.dialogue import Step
 from storage.models import Dialogue
 from storage.sql import upsert
 

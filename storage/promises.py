@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence import CaseStatus
+from rules.cadence import CaseStatus
 from storage import cases as case_ops
 from storage.models import Case, CaseEvent, Message
 

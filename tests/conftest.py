@@ -20,11 +20,11 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
-from bot.clock import ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import CHANNELS
 from storage.scratch import create_database, drop_database, local_postgres, migrated
 
 pytest_plugins = ["tests.twilio_fixtures"]

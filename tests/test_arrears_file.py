@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from storage.arrears_file import ArrearsFileError, parse_amount, parse_arrears_file, parse_date
+from handlers.arrears_file import ArrearsFileError, parse_amount, parse_arrears_file, parse_date
 from tests.factories import arrears_csv, row
 
 

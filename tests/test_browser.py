@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page, expect
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
 from tests.browser_harness import chromium, needs_browser, served
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row

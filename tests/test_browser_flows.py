@@ -13,12 +13,12 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from bot.clock import ManualClock, SystemClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from messaging.channels.base import InboundMessage
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock, SystemClock
+from rules.policy import CHANNELS
 from tests.browser_harness import chromium, needs_browser, served
 from tests.db_helpers import cases
 from tests.factories import arrears_csv, row

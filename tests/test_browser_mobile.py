@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
 from tests.browser_harness import chromium, needs_browser, served
 from tests.db_helpers import cases
 from tests.factories import arrears_csv, row

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cadence import CaseState, CaseStatus, Escalate, SendStage, decide, first_action_at
-from bot.policy import load_policy
-from bot.sending_window import is_allowed, is_closed_day, next_allowed
+from rules.cadence import CaseState, CaseStatus, Escalate, SendStage, decide, first_action_at
+from rules.policy import load_policy
+from rules.sending_window import is_allowed, is_closed_day, next_allowed
 
 POLICY = load_policy()
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from bot.clock import Clock, FastClock, ManualClock, SystemClock
 from bot.runtime import Runtime, build_channels
 from messaging.channels.base import InboundMessage
+from rules.clock import Clock, FastClock, ManualClock, SystemClock
 from storage.scratch import _admin_dsn
 from tests.db_helpers import messages
 from tests.factories import arrears_csv, row

@@ -17,12 +17,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.demo import demo_end
 from bot.demo_run import DemoRun
-from bot.policy import load_policy
 from bot.settings import Settings
 from bot.web import RUNTIME
+from rules.clock import ManualClock
+from rules.policy import load_policy
 from storage.models import Case
 from tests.db_helpers import messages
 from tests.test_workplace import hidden, log_in

@@ -12,8 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.dialogue import (
+from bot.runtime import Runtime
+from bot.web import build_app
+from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
+from rules.dialogue import (
     Address,
     address_matches,
     confirmation,
@@ -21,9 +24,6 @@ from bot.dialogue import (
     just_thanks,
     parse_address,
 )
-from bot.runtime import Runtime
-from bot.web import build_app
-from messaging.channels.base import InboundMessage
 from storage.models import Dialogue, PaymentPlan
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row

@@ -17,12 +17,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.early_signal import SignalFacts, blockers, ddas_item, whole_euros
-from bot.policy import SignalRules
 from bot.runtime import Runtime
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
+from rules.early_signal import SignalFacts, blockers, ddas_item, whole_euros
+from rules.policy import SignalRules
 from storage.models import Handover, MunicipalSignal
 from tests.db_helpers import cases, events
 from tests.factories import arrears_csv, row

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from yarl import URL
 
-from bot.clock import ManualClock
 from bot.logs import quiet_libraries
 from bot.runtime import Runtime
 from bot.web import build_app
+from rules.clock import ManualClock
 from storage.models import CaseEvent, Message
 from tests.db_helpers import messages
 from tests.factories import arrears_csv, row

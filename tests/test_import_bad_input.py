@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.runtime import Runtime
-from storage.arrears_file import (
+from handlers.arrears_file import (
     OPTIONAL,
     REQUIRED,
     ArrearsFileError,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from storage.arrears_file import ArrearsFileError, LineError, parse_arrears_file
+from handlers.arrears_file import ArrearsFileError, LineError, parse_arrears_file
 from storage.models import Tenant
 from tests.db_helpers import table_counts
 from tests.test_import_bad_input import COLUMNS, LIMITS

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
-from storage.arrears_file import ArrearsFileError
+from handlers.arrears_file import ArrearsFileError
+from rules.clock import ManualClock
 from storage.models import ContactPoint, Tenant
 from tests.db_helpers import cases, events, messages, snapshot, table_counts
 from tests.factories import HEADER, arrears_csv, row

@@ -9,18 +9,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.policy import parse_policy
 from bot.runtime import Runtime
 from handlers.inbound import InboundResult
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
+from rules.policy import parse_policy
 from storage.models import CaseEvent, PaymentPlan
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 from workplace.timeline_words import Say, describe
 
 ANNA = "+31612345678"
-DEFAULT_POLICY = resources.files("bot").joinpath("default_policy.toml").read_text("utf-8")
+DEFAULT_POLICY = resources.files("rules").joinpath("default_policy.toml").read_text("utf-8")
 _ids = itertools.count()
 
 

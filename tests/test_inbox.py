@@ -13,9 +13,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime, build_channels
 from bot.web import build_app
+from rules.clock import ManualClock
 from storage.models import Message, PaymentPlan
 from storage.scratch import _admin_dsn
 from tests.db_helpers import cases, messages

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bench import intents as bench
 from bench.intents import TARGET, load_corpus, report, score
-from bot.intents import Intent, assisted_by, parse_reply
+from rules.intents import Intent, assisted_by, parse_reply
 
 TODAY = date(2026, 11, 25)
 
@@ -373,7 +373,7 @@ def test_a_tenant_who_does_not_want_to_go_on_is_a_crisis(text: str) -> None:
         ("ik heb 50 overgemaakt, de rest volgt maandag", Intent.PLAN, None, date(2026, 11, 30)),
         ("ik stuur het geld morgen", Intent.PLAN, None, date(2026, 11, 26)),
         ("kan het in gedeeltes", Intent.PLAN, None, None),
-        # What bot.situations hears is hard times too.
+        # What rules.situations hears is hard times too.
         ("mijn vader is gestorven", Intent.HELP, None, None),
         ("ik heb kanker", Intent.HELP, None, None),
         ("ik ben mijn werk kwijtgeraakt", Intent.HELP, None, None),

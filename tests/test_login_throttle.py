@@ -15,12 +15,12 @@ import pytest
 from aiohttp import TCPConnector, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import CHANNELS
 from workplace import accounts
 from workplace.accounts import Role, add_user, set_password
 from workplace.client_address import client_address

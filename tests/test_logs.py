@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
 from bot.logs import quiet_libraries
 from bot.runtime import Runtime
 from bot.web import build_app
-from storage.arrears_file import ArrearsFileError
+from handlers.arrears_file import ArrearsFileError
+from rules.clock import ManualClock
 from tests.db_helpers import messages
 from tests.factories import arrears_csv, row
 from tests.fakes.twilio import FakeTwilio, signature

@@ -10,10 +10,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from bot.clock import ManualClock
 from bot.metrics import Metrics
 from bot.runtime import Runtime, build_channels
 from bot.web import build_app
+from rules.clock import ManualClock
 from tests.factories import arrears_csv, row
 from tests.fakes.twilio import FakeTwilio, signature
 from tests.twilio_fixtures import PUBLIC, inbound_form

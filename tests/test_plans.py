@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.plans import PlanTerms, outside_policy, review, terms_for
-from bot.policy import PlanRules
 from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
+from rules.plans import PlanTerms, outside_policy, review, terms_for
+from rules.policy import PlanRules
 from storage.models import PaymentPlan
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row

@@ -11,13 +11,13 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import CHANNELS
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 from tests.test_workplace import csrf_of, log_in, make_user

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import ManualClock
-from bot.policy import parse_policy
 from bot.runtime import Runtime, build_channels
 from messaging.channels.base import (
     OutboundMessage,
@@ -14,6 +12,8 @@ from messaging.channels.base import (
     TransientSendError,
 )
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
+from rules.policy import parse_policy
 from storage.queries import next_due
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row

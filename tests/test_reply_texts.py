@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from importlib import resources
 
-from bot.clock import ManualClock
-from bot.policy import parse_policy
 from bot.runtime import Runtime
 from messaging.channels.base import InboundMessage
 from messaging.channels.telegram import keyboard
+from rules.clock import ManualClock
+from rules.policy import parse_policy
 from storage import cases as case_ops
 from storage.models import Case
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 
 ANNA = "+31612345678"
-DEFAULT_POLICY = resources.files("bot").joinpath("default_policy.toml").read_text("utf-8")
+DEFAULT_POLICY = resources.files("rules").joinpath("default_policy.toml").read_text("utf-8")
 
 
 async def say(runtime: Runtime, text: str, provider_id: str) -> None:

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
 from tests.factories import arrears_csv, row
 from tests.test_workplace import log_in, make_user
 from workplace import formats

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
+from rules.clock import ManualClock
 from tests.db_helpers import messages
 from tests.factories import arrears_csv, row
 

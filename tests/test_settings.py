@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.policy import PolicyError, load_policy, parse_policy
 from bot.settings import Settings
+from rules.policy import PolicyError, load_policy, parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 

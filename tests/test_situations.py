@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
-from bot.situations import Situation, situation, situations
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
+from rules.situations import Situation, situation, situations
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 

@@ -14,8 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import RUNTIME, build_app
@@ -23,6 +21,8 @@ from messaging.channels.base import OutboundMessage, PermanentSendError, Transie
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.telegram import TelegramChannel, make_bot
 from messaging.telegram_bot import Polling, register_webhook
+from rules.clock import ManualClock
+from rules.policy import CHANNELS
 from storage.models import ContactPoint, PaymentPlan
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from jinja2 import meta
 
-from bot.plans import PlanTerms, terms_for
-from bot.situations import Situation
 from messaging.render import (
     OPTIONAL,
     _environment,
@@ -24,6 +22,8 @@ from messaging.render import (
     plan_context,
     render,
 )
+from rules.plans import PlanTerms, terms_for
+from rules.situations import Situation
 
 FOLDER = Path(__file__).resolve().parent.parent / "messaging/templates"
 TEMPLATES = sorted(

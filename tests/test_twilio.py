@@ -11,12 +11,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web import RUNTIME, build_app
 from messaging.channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from messaging.channels.twilio import TwilioChannel
 from messaging.ratelimit import RateLimiter
+from rules.clock import ManualClock
 from tests.db_helpers import cases, events, messages
 from tests.factories import arrears_csv, row
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, signature

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import FastClock, ManualClock
-from bot.policy import CHANNELS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import FastClock, ManualClock
+from rules.policy import CHANNELS
 from tests.conftest import T0
 from tests.factories import arrears_csv, row
 from tests.test_workplace import PASSWORD, csrf_of, log_in, make_user

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 from tests.pages import hidden

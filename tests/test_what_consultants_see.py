@@ -14,10 +14,10 @@ from html.parser import HTMLParser
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
+from rules.clock import ManualClock
 from tests.db_helpers import cases, messages
 from tests.factories import HEADER, arrears_csv, row
 from tests.test_timeline_words import CODE_LIKE

@@ -12,11 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
 from messaging.routing import Reachable
+from rules.clock import ManualClock
 from storage.models import PaymentPlan, User
 from tests.db_helpers import cases, events, messages
 from tests.factories import HEADER, arrears_csv, row

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web import build_app
 from handlers.receipts import Receipt, apply_receipt
 from messaging.channels.base import InboundMessage, PermanentSendError
 from messaging.channels.sandbox import SandboxChannel
+from rules.clock import ManualClock
 from storage.models import CaseEvent, Message
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row

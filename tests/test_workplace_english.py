@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from markupsafe import escape
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.web import build_app
+from rules.clock import ManualClock
 from storage.models import Handover
 from tests.db_helpers import messages
 from tests.test_timeline_words import DUTCH_AMOUNT

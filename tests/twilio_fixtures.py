@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.runtime import Runtime, build_channels
 from bot.settings import Settings
+from rules.clock import ManualClock
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio
 
 SMS_FROM = "+3197010000001"

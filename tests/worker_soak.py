@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.clock import SystemClock
 from bot.runtime import Runtime
 from bot.settings import Settings
+from rules.clock import SystemClock
 from storage.models import Message
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.outbox_helpers import due_sms
@@ -68,7 +68,7 @@ class Outcome:
 
 
 def _policy(folder: Path) -> Path:
-    default = (Path(__file__).parent.parent / "bot" / "default_policy.toml").read_text()
+    default = (Path(__file__).parent.parent / "rules" / "default_policy.toml").read_text()
     path = folder / "always-open.toml"
     path.write_text(ALWAYS_OPEN + "\n" + default[default.index("[[stages]]") :])
     return path

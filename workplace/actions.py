@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.cadence import CaseStatus
-from bot.plans import PlanTerms
-from bot.policy import Partner
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import plan_context
 from messaging.routing import reachable
+from rules.cadence import CaseStatus
+from rules.plans import PlanTerms
+from rules.policy import Partner
 from storage import cases as case_ops
 from storage.models import Case, Handover, PaymentPlan, Tenant, User
 

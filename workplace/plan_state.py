@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.plans import PlanTerms
+from rules.plans import PlanTerms
 from storage.models import CaseEvent, PaymentPlan
 from workplace import formats
 

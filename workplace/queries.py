@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.cadence import CaseStatus
+from rules.cadence import CaseStatus
 from storage.models import (
     ArrearsSnapshot,
     Case,

@@ -1,5 +1,5 @@
 """Municipal early signals: which cases are ready, and exporting a batch as DDAS JSON and as
-CSV. The rule is bot.early_signal; this module reads the facts and writes the record."""
+CSV. The rule is rules.early_signal; this module reads the facts and writes the record."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.cadence import CaseStatus
-from bot.early_signal import SignalFacts, blockers, ddas_item, whole_euros
-from bot.policy import Policy, SignalRules
+from rules.cadence import CaseStatus
+from rules.early_signal import SignalFacts, blockers, ddas_item, whole_euros
+from rules.policy import Policy, SignalRules
 from storage import cases as case_ops
 from storage.models import (
     Case,
@@ -64,7 +64,7 @@ class Candidate:
 
 
 def criteria(rules: SignalRules, t: Callable[[str], str]) -> list[str]:
-    """The rule of bot.early_signal.blockers in words, as the signals page explains it."""
+    """The rule of rules.early_signal.blockers in words, as the signals page explains it."""
     return [
         t("De huurder heeft nog een achterstand en is niet eerder gemeld."),
         t("De achterstand bestaat minstens {days} dagen.").format(days=rules.min_arrears_days),
@@ -80,7 +80,7 @@ def criteria(rules: SignalRules, t: Callable[[str], str]) -> list[str]:
     ]
 
 
-# Why a case may not be signalled yet (the codes of bot.early_signal.blockers), each with
+# Why a case may not be signalled yet (the codes of rules.early_signal.blockers), each with
 # what happens next. The short label (workplace.labels) opens each sentence.
 REASONS = {
     "no_arrears": "Geen achterstand: er valt niets te melden.",

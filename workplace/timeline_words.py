@@ -168,7 +168,7 @@ def _handed_over(say: Say, data: Mapping[str, Any]) -> str:
     return text
 
 
-# What a tenant told of (bot.situations) and who already helps them (bot.intents.assisted_by).
+# What a tenant told of (rules.situations) and who already helps them (rules.intents.assisted_by).
 _SITUATIONS: words.Words = {
     "bereavement": ("een overlijden", "a bereavement"),
     "illness": ("ziekte", "illness"),
@@ -197,7 +197,7 @@ def _told(say: Say, data: Mapping[str, Any]) -> str:
 
 
 SENTENCES: dict[str, Sentence] = {
-    # The import (storage/importer.py).
+    # The import (handlers/importer.py).
     "opened": lambda say, d: (
         say("Zaak geopend na import: achterstand ", "Case opened from the import: arrears ")
         + say.euros(d.get("balance_cents"))
@@ -232,7 +232,7 @@ SENTENCES: dict[str, Sentence] = {
         "Betaalafspraak niet nagekomen: {n} termijnen gemist",
         "Payment plan broken: {n} instalments missed",
     ).format(n=d.get("misses", "?")),
-    # The cadence and the case itself (bot/tick.py, storage/cases.py).
+    # The cadence and the case itself (handlers/tick.py, storage/cases.py).
     "reminder_queued": lambda say, d: say(
         "Herinnering ({s}) klaargezet voor {c}", "Reminder ({s}) queued for {c}"
     ).format(s=words.stage(d.get("stage"), say.language), c=say.channel(d)),

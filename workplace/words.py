@@ -63,7 +63,7 @@ TEMPLATES: Words = {
     "thanks_cleared": ("Bedankt: achterstand betaald", "Thanks: arrears paid"),
 }
 
-# What a tenant's reply meant (bot/intents.py Intent).
+# What a tenant's reply meant (rules/intents.py Intent).
 INTENTS: Words = {
     "plan": ("wil een betaalafspraak", "wants a payment plan"),
     "paid": ("zegt betaald te hebben", "says they paid"),
@@ -102,7 +102,7 @@ PARTNER_KINDS: Words = {
     "welfare": ("welzijn", "welfare"),
 }
 
-# Chain partners named by what they are rather than who (bot/default_policy.toml ships
+# Chain partners named by what they are rather than who (rules/default_policy.toml ships
 # these; a corporation may write the same), keyed in lower case. An organisation's own name
 # ("Schuldhulpmaatje Meppel", "Humanitas") is not listed: a proper name stays as it is in
 # every language.
@@ -165,7 +165,7 @@ RESUME_REASONS: Words = {
         "the balance is still open, though the tenant said they paid",
     ),
 }
-# Why a plan needs a consultant (bot/plans.outside_policy).
+# Why a plan needs a consultant (rules/plans.outside_policy).
 PLAN_RULES: Words = {
     "below_minimum_instalment": ("termijn lager dan het minimum", "instalment below the minimum"),
     "too_many_months": ("meer maanden dan toegestaan", "more months than allowed"),

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.clock import Clock, ManualClock
+from rules.clock import Clock, ManualClock
 from tests.fakes import serve_on_loopback
 
 ACCOUNT_SID = "AC" + "0" * 32

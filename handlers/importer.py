@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.cadence import CaseStatus, first_action_at
-from bot.plans import PlanTerms, review
-from bot.policy import PlanRules, Policy
+from handlers.arrears_file import ArrearsFile, ArrearsRow
 from messaging.outbox import Letterhead, enqueue, tenant_context
 from messaging.render import money
 from messaging.routing import reachable, routes
+from rules.cadence import CaseStatus, first_action_at
+from rules.plans import PlanTerms, review
+from rules.policy import PlanRules, Policy
 from storage import cases as case_ops
 from storage import promises
-from storage.arrears_file import ArrearsFile, ArrearsRow
 from storage.db import SessionMaker
 from storage.models import (
     ArrearsSnapshot,

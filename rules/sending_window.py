@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.policy import SendingRules
+from rules.policy import SendingRules
 
 WEEK = timedelta(days=7)
 # Far beyond any real run of closed days; a bound keeps a broken policy from looping forever.

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
-from bot.policy import CHANNELS, Policy
-from bot.sending_window import WEEK
 from handlers.linking import invite
 from messaging.outbox import Letterhead, insert_outbound, outbound, tenant_context
 from messaging.render import month_name
 from messaging.routing import reachable, routes
+from rules.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
+from rules.policy import CHANNELS, Policy
+from rules.sending_window import WEEK
 from storage import cases as case_ops
 from storage.db import SessionMaker
 from storage.models import Case, Message, PaymentPlan, Tenant

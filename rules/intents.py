@@ -2,7 +2,7 @@
 
 Dutch and English, robust to case, accents, emoji, small typos and voice typing without
 punctuation. The standard menu digits are 1 = plan, 2 = help, 3 = paid. What the words mean
-lives in bot.reply_words, amounts and months in bot.amounts, dates in bot.pay_dates; this
+lives in rules.reply_words, amounts and months in rules.amounts, dates in rules.pay_dates; this
 module decides which meaning wins. `python -m bench.intents` scores it on real messages.
 """
 
@@ -14,10 +14,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from bot import amounts, pay_dates
-from bot import reply_words as words
-from bot.reply_text import correct_typos, has_any, normalise, replace_all
-from bot.situations import situations
+from rules import amounts, pay_dates
+from rules import reply_words as words
+from rules.reply_text import correct_typos, has_any, normalise, replace_all
+from rules.situations import situations
 
 __all__ = ["Intent", "Reply", "assisted_by", "normalise", "parse_reply"]
 
@@ -58,7 +58,7 @@ class Reply:
 
 # Ordered: the first group with a phrase in the message wins, so the stronger signals come
 # first. An ask for a person beats an offer; an offer beats hard times told beside it. Hard
-# times are also whatever bot.situations hears (job loss, illness…): one vocabulary of a
+# times are also whatever rules.situations hears (job loss, illness…): one vocabulary of a
 # tenant's life for the answer's sympathy and for the meaning.
 _ORDER: tuple[tuple[Intent, tuple[str, ...]], ...] = (
     (Intent.OBJECTION, words.OBJECTION),

@@ -1,9 +1,9 @@
-"""What tenants write, Dutch and English, by what it means. Word lists only; bot.intents
-decides which meaning wins. The marks "*" and " ~ " are explained in bot.reply_text."""
+"""What tenants write, Dutch and English, by what it means. Word lists only; rules.intents
+decides which meaning wins. The marks "*" and " ~ " are explained in rules.reply_text."""
 
 from __future__ import annotations
 
-from bot.reply_text import phrases
+from rules.reply_text import phrases
 
 # The tenant may be in danger now: highest priority, crisis line in the answer.
 CRISIS = phrases("""

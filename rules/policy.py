@@ -185,6 +185,6 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
 def load_policy(path: Path | None = None) -> Policy:
     """The policy at ``path``, or the shipped default."""
     if path is None:
-        text = resources.files("bot").joinpath("default_policy.toml").read_text("utf-8")
+        text = resources.files("rules").joinpath("default_policy.toml").read_text("utf-8")
         return parse_policy(text, "default policy")
     return parse_policy(path.read_text("utf-8"), str(path))

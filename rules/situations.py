@@ -11,7 +11,7 @@ import difflib
 import re
 from enum import StrEnum
 
-from bot.reply_text import normalise
+from rules.reply_text import normalise
 
 
 class Situation(StrEnum):

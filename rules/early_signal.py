@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot.policy import SignalRules
+from rules.policy import SignalRules
 
 
 @dataclass(frozen=True)

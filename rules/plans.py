@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.policy import PlanRules
+from rules.policy import PlanRules
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The steps of a conversation and the pure rules that move between them.
 
-The parser (bot.intents) reads one message on its own; a dialogue remembers what the bot
+The parser (rules.intents) reads one message on its own; a dialogue remembers what the bot
 last asked, so that "ja" can mean "I agree to the plan you just showed me" and "1234 AB 5"
 can answer "who are you?". The state itself lives in the database (storage.dialogues).
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.intents import normalise
+from rules.intents import normalise
 
 
 class Step(StrEnum):

@@ -14,7 +14,7 @@ from typing import Any
 import phonenumbers
 from sqlalchemy import String
 
-from storage.csv_text import CONTROL, NotCsvText, decode_csv_text
+from handlers.csv_text import CONTROL, NotCsvText, decode_csv_text
 from storage.models import ContactPoint, Tenant
 
 REQUIRED = ("tenant_ref", "name", "monthly_rent", "balance", "as_of")

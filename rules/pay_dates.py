@@ -1,6 +1,6 @@
 """The day a tenant names: "27-11", "15 december", "de 24e", "vrijdag", "over 2 weken". Pure.
 
-Reads normalised text with number words as digits (bot.amounts.spell_out). A date without a
+Reads normalised text with number words as digits (rules.amounts.spell_out). A date without a
 year is this year's, unless it passed more than two months ago ("3-1" in November is next
 January; "20-11" in late November is the payment they just made). A weekday is the next one
 after today. Vague moments ("volgende maand", "in december") are no date: the plan then

@@ -1,7 +1,7 @@
 """Money in a tenant's message: the amount a month they offer and over how many months. Pure.
 
-Reads normalised text (bot.reply_text.normalise) with number words as digits (`spell_out`)
-and dates already blanked (bot.pay_dates), so "1-12" or "15 december" is never an amount.
+Reads normalised text (rules.reply_text.normalise) with number words as digits (`spell_out`)
+and dates already blanked (rules.pay_dates), so "1-12" or "15 december" is never an amount.
 Spans that are read are blanked with spaces, not cut, so distances between words stay true.
 
 The amount is per month, as a plan needs it: "20 per week" is 20 × 52 / 12, "the 450 in 3

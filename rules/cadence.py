@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.policy import Policy, Stage
-from bot.sending_window import next_allowed
+from rules.policy import Policy, Stage
+from rules.sending_window import next_allowed
 
 
 class CaseStatus(StrEnum):

@@ -1,0 +1,1 @@
+"""The pure rules: cadence, sending window, policy, plans, reading replies. No I/O."""
