@@ -10,23 +10,32 @@ import hmac
 import re
 import secrets
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from jinja2 import Environment, PackageLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.local_requests import addressed_locally, from_this_machine
-from bot.web import RUNTIME, render_page
+from bot.web import RUNTIME
 from messaging.channels.base import InboundMessage
 from messaging.inbox import InboxBusy
 from storage.models import Case, ContactPoint, Message, Tenant
 from workplace.labels import code_labels, translator
+from workplace.rendering import environment, respond
 from workplace.words import INTENTS, Vocabulary, stage, word
 
 _CSRF_COOKIE = "arrears_sandbox_csrf"
 _BACK = re.compile(r"/sandbox(/tenants/[0-9]{1,9})?")
+
+
+@lru_cache(maxsize=1)
+def _pages() -> Environment:
+    """The sandbox's pages (bot/pages), on the workplace's base.html and filters."""
+    return environment(PackageLoader("bot", "pages"))
 
 
 @web.middleware
@@ -45,7 +54,8 @@ def _with_csrf(request: web.Request, template: str, **context: Any) -> web.Respo
     token = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(24)
     # The sandbox is a developer's page and speaks English, its <html lang> too.
     # Codes (status, stage, reason, intent) in words, as on the workplace's pages.
-    response = render_page(
+    response = respond(
+        _pages(),
         template,
         csrf=token,
         lang="en",

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, tzinfo
-from functools import lru_cache
-from typing import Any
 
 from aiohttp import web, web_response
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from sqlalchemy import text
 
 from bot.metrics import Metrics, metrics_handler
@@ -17,8 +13,8 @@ from bot.request_guards import readable_input, unexpected_errors
 from bot.runtime import Runtime
 from bot.settings import SetupError
 from messaging.channels.telegram import TelegramChannel
-from messaging.render import format_euros
 from storage.db import describe
+from workplace.web import add_workplace_routes
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -27,35 +23,6 @@ RUNTIME = web.AppKey("runtime", Runtime)
 # every response, also of the 400s it gives requests it cannot parse before any app (or its
 # on_response_prepare) sees them; its module constant is the one place that reaches those.
 setattr(web_response, "SERVER_SOFTWARE", "arrears-bot")  # noqa: B010
-
-
-@lru_cache(maxsize=1)
-def pages() -> Environment:
-    env = Environment(
-        loader=ChoiceLoader(
-            [
-                PackageLoader("bot", "pages"),
-                PackageLoader("messaging", "pages"),
-                PackageLoader("workplace", "pages"),
-            ]
-        ),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["euros"] = format_euros
-    env.filters["local"] = _local
-    return env
-
-
-def _local(moment: datetime | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
-    """A stored UTC moment as the corporation's wall-clock time."""
-    return moment.astimezone(tz).strftime(fmt) if moment else ""
-
-
-def render_page(name: str, status: int = 200, **context: Any) -> web.Response:
-    body = pages().get_template(name).render(**context)
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -88,14 +55,13 @@ def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Applicati
     app.router.add_get("/metrics", metrics_handler(runtime, metrics))
     app.router.add_get("/", index)
     settings = runtime.settings
-    from workplace.web import add_workplace_routes
-
     if settings.secret_key is None:
         log.warning("ARREARS_SECRET_KEY is not set: a random key for now; a restart logs out")
         secret = secrets.token_hex(32)
     else:
         secret = settings.secret_key.get_secret_value()
-    add_workplace_routes(app, secret)
+    # The workplace reads the runtime at each request: what it needs is workplace.host.Host.
+    add_workplace_routes(app, runtime, secret)
     if settings.sandbox:
         from bot.sandbox_web import add_sandbox_routes
 

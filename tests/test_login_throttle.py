@@ -176,7 +176,7 @@ async def test_a_burst_of_parallel_guesses_gets_no_more_tries(
     """Each attempt is charged before its password is checked: twelve at once on one name
     get five checks, not twelve."""
     await make_user(runtime, "marieke")
-    with caplog.at_level(logging.INFO, logger="workplace.web"):
+    with caplog.at_level(logging.INFO, logger="workplace.login_routes"):
         statuses = await asyncio.gather(*(log_in(stranger, "marieke", WRONG) for _ in range(12)))
     assert set(statuses) == {401}
     refused = [r.getMessage() for r in caplog.records if "login refused" in r.getMessage()]

@@ -1,7 +1,7 @@
 """What the queue, the case page, the dossier and the record show besides the rows
 themselves: the formatting and the words for one consultant's language, the timeline as
 sentences, the plan's real state and the charts. Pure: loaded rows in, template values out;
-workplace/web.py only adds what needs the request."""
+the handlers (workplace/*_routes.py) only add what needs the request."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 DUTCH = {
-    # workplace/actions.py, workplace/replies.py, workplace/web.py
+    # workplace/actions.py, workplace/replies.py, workplace/*_routes.py
     "no such case": "Deze zaak bestaat niet.",
     "the case changed while you were looking at it; have a look again and repeat": (
         "De zaak is veranderd terwijl u keek; bekijk hem opnieuw en probeer het nog eens."
