@@ -22,7 +22,9 @@ CRISIS = phrases("""
     bedreigt mij | durf niet ~ naar huis | niet veilig thuis | domestic violence | hits me |
     beats me | niet gegeten | niks gegeten | niets gegeten | honger | haven't eaten |
     havent eaten | starving | dakloos | op straat | homeless | on the street | sleep rough |
-    wil niet meer ~ hoeft niet meer | hoeft niet meer ~ wil niet meer | leven hoeft niet meer
+    wil niet meer ~ hoeft niet meer | hoeft niet meer ~ wil niet meer | leven hoeft niet meer |
+    can't go on | cant go on | cannot go on | can not go on | want to end it |
+    don't want to live | dont want to live | do not want to live | wil niet meer leven
 """)
 
 # Passing details to the municipality (the early signal): an objection the law respects.

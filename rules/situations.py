@@ -35,7 +35,13 @@ _SIGNS: dict[Situation, tuple[str, ...]] = {
         "overleden",
         "overlijden",
         "gestorven",
-        "dood",
+        # Someone died ("mijn vader is dood"), not a wish to die ("ik wil dood"): that is
+        # a crisis (rules/reply_words.CRISIS), never condolences.
+        "is dood",
+        "zijn dood",
+        "dood gegaan",
+        "doodgegaan",
+        "overleed",
         "begrafenis",
         "crematie",
         "gecremeerd",

@@ -346,7 +346,13 @@ def test_the_held_out_set_is_loaded_and_the_bench_prints_both_figures(
 
 @pytest.mark.parametrize(
     "text",
-    ["ik wil niet meer, het hoeft niet meer", "het leven hoeft niet meer voor mij"],
+    [
+        "ik wil niet meer, het hoeft niet meer",
+        "het leven hoeft niet meer voor mij",
+        "ik kan nt meer ik wil dood",
+        "I can't go on anymore, I want to end it",
+        "i dont want to live anymore",
+    ],
 )
 def test_a_tenant_who_does_not_want_to_go_on_is_a_crisis(text: str) -> None:
     assert parse_reply(text, date(2026, 11, 25)).crisis

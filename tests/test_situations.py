@@ -118,3 +118,14 @@ async def test_a_tenant_who_lost_their_job_hears_that_first(
     assert first.startswith("Wat vervelend dat u uw baan kwijt bent.")
     assert first.index("baan kwijt") < first.index("medewerker")
     assert "Fijn dat u het laat weten" not in answer.body
+
+
+@pytest.mark.parametrize("text", ["ik kan nt meer ik wil dood", "ik ben liever dood"])
+def test_a_wish_to_die_is_no_bereavement(text: str) -> None:
+    """A crisis, answered with the crisis line; never with condolences."""
+    assert situation(text) is not Situation.BEREAVEMENT
+
+
+@pytest.mark.parametrize("text", ["mijn vader is dood", "mijn man is vorige week doodgegaan"])
+def test_a_death_in_the_family_is_a_bereavement(text: str) -> None:
+    assert situation(text) is Situation.BEREAVEMENT
