@@ -76,6 +76,15 @@ class HelpInfo(_Frozen):
     debt_help_url: str | None = None
     savings_check: str | None = None
     crisis_line: str | None = None
+    # The same words for a tenant who reads English; unset, the Dutch is shown (a name or a
+    # number reads the same in both).
+    debt_help_name_en: str | None = None
+    debt_help_phone_en: str | None = None
+    savings_check_en: str | None = None
+    crisis_line_en: str | None = None
+
+
+_TRANSLATED = ("debt_help_name", "debt_help_phone", "savings_check", "crisis_line")
 
 
 class HelpPolicy(_Frozen):
@@ -84,6 +93,9 @@ class HelpPolicy(_Frozen):
         debt_help_phone="14 en het netnummer van uw gemeente",
         debt_help_url="https://www.geldfit.nl",
         crisis_line="113 (gratis: 0800-0113)",
+        debt_help_name_en="your municipality's debt help",
+        debt_help_phone_en="14 followed by your municipality's area code",
+        crisis_line_en="113 (free: 0800-0113)",
     )
     municipalities: dict[str, HelpInfo] = Field(default_factory=dict)
 
@@ -95,7 +107,12 @@ class HelpPolicy(_Frozen):
         )
         if local is None:
             return self.default
-        return self.default.model_copy(update=local.model_dump(exclude_none=True))
+        update = local.model_dump(exclude_none=True)
+        for name in _TRANSLATED:
+            # A municipality's own Dutch words replace the default English ones too.
+            if name in update and f"{name}_en" not in update:
+                update[f"{name}_en"] = None
+        return self.default.model_copy(update=update)
 
 
 class Partner(_Frozen):

@@ -41,6 +41,10 @@ HELP = {
     "debt_help_url": "https://www.geldfit.nl",
     "savings_check": "Besparen? Doe de Voorzieningenwijzer.",
     "crisis_line": "113 (gratis: 0800-0113)",
+    "debt_help_name_en": "debt help",
+    "debt_help_phone_en": "14 0522",
+    "savings_check_en": "Save money? Try the Voorzieningenwijzer.",
+    "crisis_line_en": "113 (free: 0800-0113)",
 }
 
 
