@@ -69,7 +69,7 @@ async def test_funnel_and_reply_rates(client: Client, runtime: Runtime, clock: M
         "opened": 4,
         "reached": 2,
         "plan_agreed": 1,
-        "plan_kept": 1,
+        "plan_kept": 0,  # Bob's first instalment is not due yet: nothing is kept so far
         "escalated": 1,
         "handed_over": 0,
         "signalled": 0,
@@ -88,6 +88,18 @@ async def test_funnel_and_reply_rates(client: Client, runtime: Runtime, clock: M
     empty = await (await client.get("/api/reports?from=2027-03-01&to=2027-03-31")).json()
     assert empty["funnel"]["opened"] == 0 and empty["reply_rates"] == []
     assert (await client.get("/reports?from=garbage")).status == 400
+
+    # Bob pays his first instalment (due 1 January); the list after the grace days shows it.
+    clock.advance(timedelta(days=35))
+    await runtime.import_data(
+        arrears_csv(
+            row("T2", name="Bob", phone="06-11111111", balance="550,00", as_of="08-01-2027")
+        ),
+        "d3.csv",
+    )
+    assert await log_in(client, "marieke") == 303  # a month later: a new session
+    data = await (await client.get("/api/reports?from=2026-11-01&to=2026-12-31")).json()
+    assert data["funnel"]["plan_kept"] == 1
 
 
 def _charts(page: str) -> list[ET.Element]:

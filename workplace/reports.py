@@ -88,7 +88,12 @@ async def report(session: AsyncSession, start: datetime, end: datetime) -> Repor
             distinct_cases(
                 PaymentPlan.case_id,
                 (PaymentPlan.status == "completed")
-                | ((PaymentPlan.status == "active") & (PaymentPlan.misses == 0)),
+                # an active plan counts once an instalment fell due and was paid on time
+                | (
+                    (PaymentPlan.status == "active")
+                    & (PaymentPlan.misses == 0)
+                    & (PaymentPlan.checked_instalments > 0)
+                ),
             )
         ),
         "escalated": await count(distinct_cases(CaseEvent.case_id, CaseEvent.kind == "escalated")),
