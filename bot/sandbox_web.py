@@ -23,7 +23,9 @@ from bot.local_requests import addressed_locally, from_this_machine
 from bot.web import RUNTIME
 from messaging.channels.base import InboundMessage
 from messaging.inbox import InboxBusy
+from rules.intents import parse_reply
 from storage.models import Case, ContactPoint, Message, Tenant
+from workplace.formats import euros
 from workplace.labels import code_labels, translator
 from workplace.rendering import environment, respond
 from workplace.words import INTENTS, Vocabulary, stage, word
@@ -50,6 +52,26 @@ async def _local_only(request: web.Request, handler: Handler) -> web.StreamRespo
     return await handler(request)
 
 
+def _understood(message: Message) -> str:
+    """What the bot made of a tenant's message, in words; a crisis said as such."""
+    meaning = word(INTENTS, message.intent, "en")
+    return f"in crisis, {meaning}" if parse_reply(message.body).crisis else meaning
+
+
+def _went(message: Message) -> Any:
+    """When a message really went (or came in); None while it waits to be sent."""
+    if message.direction == "in":
+        return message.created_at
+    if message.status in ("queued", "sending"):
+        return None
+    return message.sent_at or message.created_at
+
+
+def _problem(error: str | None) -> str:
+    """A provider's error without its number ("63003 not a WhatsApp user")."""
+    return re.sub(r"^\s*\d+\s*[:-]?\s*", "", error or "")
+
+
 def _with_csrf(request: web.Request, template: str, **context: Any) -> web.Response:
     token = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(24)
     # The sandbox is a developer's page and speaks English, its <html lang> too.
@@ -62,7 +84,10 @@ def _with_csrf(request: web.Request, template: str, **context: Any) -> web.Respo
         t=translator("en"),
         say=Vocabulary("en"),
         code=code_labels("en"),
-        intent=lambda code: word(INTENTS, code, "en"),
+        intent=_understood,
+        went=_went,
+        problem=_problem,
+        money=lambda cents: euros(cents, "en"),
         **context,
     )
     response.set_cookie(_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/sandbox")

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from messaging.channels.base import InboundMessage
 from rules.clock import ManualClock
+from storage.models import Message
 from tests.db_helpers import cases, messages
 from tests.factories import arrears_csv, row
 from tests.pages import hidden
@@ -223,3 +225,30 @@ async def test_a_sandbox_reply_goes_back_only_to_a_sandbox_page(
             allow_redirects=False,
         )
         assert response.status == 303 and response.headers["Location"] == "/sandbox", back
+
+
+async def test_the_sandbox_phone_shows_when_a_message_really_went(
+    client: TestClient[object, object], runtime: Runtime, clock: ManualClock
+) -> None:
+    """A reminder queued on Friday night goes on Saturday morning: the phone shows the
+    morning, a message still waiting says so, a provider's error has no number, and a
+    crisis is named as one."""
+    await runtime.import_data(arrears_csv(row("T1")), "d1.csv")
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()  # queued Fri 04 Dec 11:00 Amsterdam time
+    path = "/sandbox/tenants/1"
+    waiting = await (await client.get(path)).text()
+    assert "waiting to be sent" in waiting and "owes €650.00" in waiting
+    clock.advance(timedelta(hours=2))
+    await runtime.dispatch()
+    sent = await (await client.get(path)).text()
+    assert "Fri 04 Dec 13:00 · sent" in sent and "waiting to be sent" not in sent
+    await runtime.receive(
+        InboundMessage("whatsapp", "+31612345678", "ik wil dood", "c-1", clock.now())
+    )
+    assert "understood as: in crisis, asks for help" in await (await client.get(path)).text()
+    async with runtime.sessions() as session, session.begin():
+        (message,) = [m for m in await session.scalars(select(Message)) if m.direction == "out"][:1]
+        message.status, message.last_error = "failed", "63003 not a WhatsApp user"
+    failed = await (await client.get(path)).text()
+    assert "· not a WhatsApp user" in failed and "63003" not in failed
