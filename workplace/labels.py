@@ -9,6 +9,8 @@ from workplace.problems import in_language
 
 ENGLISH = {
     "Wachtrij": "Queue",
+    "urgentie": "urgency",
+    "Hoe hoger, hoe eerder aan de beurt": "The higher, the sooner it is someone's turn",
     "Uitloggen": "Log out",
     "Inloggen": "Log in",
     "Gebruikersnaam": "User name",

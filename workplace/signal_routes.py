@@ -31,7 +31,7 @@ async def signals_page(request: web.Request) -> web.Response:
         waiting=[c for c in found if not c.ready],
         batches=batches,
         problem=problem(request),
-        criteria=signals.criteria(rules, t),
+        criteria=signals.criteria(rules, t, language),
         why=lambda candidate: signals.reasons(candidate, rules, t, language),
         **case_pages.wording(language, root.policy.tz),
     )

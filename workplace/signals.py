@@ -30,6 +30,7 @@ from storage.models import (
 )
 from workplace import formats
 from workplace.dossier import months_in_arrears
+from workplace.words import Vocabulary
 
 CSV_COLUMNS = (
     "signaal_id",
@@ -63,7 +64,7 @@ class Candidate:
         return not self.blockers
 
 
-def criteria(rules: SignalRules, t: Callable[[str], str]) -> list[str]:
+def criteria(rules: SignalRules, t: Callable[[str], str], language: str = "nl") -> list[str]:
     """The rule of rules.early_signal.blockers in words, as the signals page explains it."""
     return [
         t("De huurder heeft nog een achterstand en is niet eerder gemeld."),
@@ -75,7 +76,11 @@ def criteria(rules: SignalRules, t: Callable[[str], str]) -> list[str]:
         t(
             "Iemand van ons heeft geprobeerd de huurder persoonlijk te bereiken, en dat "
             "vastgelegd als {modes}."
-        ).format(modes=_either(rules.personal_contact_modes, t)),
+        ).format(
+            modes=_either(
+                [Vocabulary(language).mode_label(m) for m in rules.personal_contact_modes], t
+            ),
+        ),
         t("De huurder heeft geen bezwaar gemaakt tegen de melding."),
     ]
 
@@ -105,7 +110,10 @@ def reasons(
     may_from = candidate.case.arrears_since + timedelta(days=rules.min_arrears_days)
     return [
         t(REASONS[code]).format(
-            date=formats.day(may_from, language), modes=_either(rules.personal_contact_modes, t)
+            date=formats.day(may_from, language),
+            modes=_either(
+                [Vocabulary(language).mode_label(m) for m in rules.personal_contact_modes], t
+            ),
         )
         if code in REASONS
         else code
@@ -114,7 +122,8 @@ def reasons(
 
 
 def _either(modes: Sequence[str], t: Callable[[str], str]) -> str:
-    """The national words ("Telefoon of Huisbezoek"), as the contact form offers them."""
+    """The contact modes as the contact form offers them ("Telefoon of Huisbezoek",
+    "Phone or Home visit")."""
     if len(modes) < 2:
         return "".join(modes)
     return f"{', '.join(modes[:-1])} {t('of')} {modes[-1]}"
