@@ -13,8 +13,8 @@ Two sets, and they do not mean the same:
   held-out figure flatters it. A new unseen batch is the honest test of a change.
 - the second unseen batch (tests/data/intents_unseen2.jsonl): 79 messages written after the
   word lists were read but before the parser was changed for them; measured once
-  (UNSEEN2_FIRST). Since then one general typo rule and one crisis wording (a tenant who
-  "does not want to go on") were fixed with its misreads in view.
+  (UNSEEN2_FIRST). Since then one general typo rule, one crisis wording (a tenant who
+  "does not want to go on") and two dispute wordings were fixed with its misreads in view.
 
 Each file holds one labelled message per line:
 {"text": ..., "intent": ..., and, where they apply, "amount_cents", "months", "pay_date",

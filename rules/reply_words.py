@@ -106,7 +106,9 @@ DISPUTE = phrases("""
     verkeerde persoon | verkeerd persoon | verkeerde huurder | verkeerde adres | verkeerd adres |
     verkeerde naam | niet de huurder | geen huurder | nooit huurder | not the tenant |
     wrong address | huur ~ opgezegd | huurcontract ~ opgezegd | woning ~ opgezegd |
-    veel te veel | dat is ~ te veel | te veel berekend | te veel gerekend
+    veel te veel | dat is ~ te veel | te veel berekend | te veel gerekend |
+    niet eens met | niks achterstand | niets achterstand | geen schuld | ken deze persoon niet |
+    ken die persoon niet | don't know this person | dont know this person
 """)
 
 CALLBACK = phrases("""

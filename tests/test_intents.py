@@ -441,3 +441,14 @@ def test_danger_at_home_is_a_crisis(text: str) -> None:
 def test_who_already_helps(text: str, helper: str | None) -> None:
     assert assisted_by(text) == helper
     assert parse_reply(text, TODAY).assisted is (helper is not None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik ben het niet eens met dat bedrag, ik heb niks achterstand",
+        "dit nummer is van mij maar ik ken deze persoon niet",
+    ],
+)
+def test_a_tenant_who_disagrees_disputes(text: str) -> None:
+    assert parse_reply(text, date(2026, 11, 25)).intent is Intent.DISPUTE
