@@ -67,9 +67,12 @@ def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Applicati
 
         add_sandbox_routes(app)
     if settings.twilio_auth_token:
+        from bot.webhook_wiring import RuntimeIntake
         from messaging.twilio_webhooks import add_twilio_routes
 
-        add_twilio_routes(app, settings.twilio_auth_token.get_secret_value())
+        add_twilio_routes(
+            app, settings.twilio_auth_token.get_secret_value(), RuntimeIntake(runtime)
+        )
     telegram = runtime.channels.get("telegram")
     if isinstance(telegram, TelegramChannel) and settings.telegram_mode == "webhook":
         if settings.telegram_webhook_secret is None:
@@ -77,9 +80,13 @@ def build_app(runtime: Runtime, metrics: Metrics | None = None) -> web.Applicati
                 "ARREARS_TELEGRAM_WEBHOOK_SECRET is required in webhook mode "
                 "(or set ARREARS_TELEGRAM_MODE=polling)"
             )
+        from bot.webhook_wiring import RuntimeIntake
         from messaging.telegram_bot import add_telegram_webhook
 
         add_telegram_webhook(
-            app, runtime, telegram.bot, settings.telegram_webhook_secret.get_secret_value()
+            app,
+            RuntimeIntake(runtime),
+            telegram.bot,
+            settings.telegram_webhook_secret.get_secret_value(),
         )
     return app

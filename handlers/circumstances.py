@@ -7,7 +7,7 @@ A tenant who already has such help cannot agree a plan on their own: under bewin
 bewindvoerder acts for them, and in a debt programme new agreements go through the
 programme. So the bot offers no plan to them. It answers kindly, asks who the helper is, and
 puts the case in front of a consultant, who then works with that helper instead of starting
-over (handlers/inbound.py).
+over (handlers/conversation/escalation.py).
 """
 
 from __future__ import annotations

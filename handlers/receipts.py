@@ -7,13 +7,13 @@ reported after the fact falls back to the next channel just as a refused send do
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from messaging.channels.base import SendError
+from messaging.intake import Receipt
 from messaging.outcomes import record_failure
 from storage import cases as case_ops
 from storage.db import SessionMaker
@@ -22,13 +22,8 @@ from storage.models import Case, ContactPoint, Message, Tenant
 _RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 FINAL = {"failed"}
 
-
-@dataclass(frozen=True)
-class Receipt:
-    channels: tuple[str, ...]  # where the provider id may be (Twilio: sms or whatsapp)
-    provider_id: str
-    status: str  # queued, sending, sent, delivered, read or failed
-    error: SendError | None = None
+# The value the webhook parses lives beside it (messaging); named here for the use case.
+__all__ = ["FINAL", "Receipt", "apply_receipt"]
 
 
 async def apply_receipt(

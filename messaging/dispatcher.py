@@ -15,6 +15,9 @@ decision, never once per run:
   by all workers through the database (``messaging.send_budget``);
 - ``stop`` stops claiming, gives back what has not reached the provider, lets the calls in
   flight finish (bounded) and records them.
+
+Claiming and leases are ``messaging.claims``; one provider call is
+``messaging.provider_call``; recording an outcome is ``messaging.outcomes``.
 """
 
 from __future__ import annotations
@@ -25,49 +28,35 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
-
-from messaging.channels.base import (
-    ChannelAdapter,
-    OutboundMessage,
-    PermanentSendError,
-    SendError,
-    SendResult,
-    TransientSendError,
-)
+from messaging.channels.base import ChannelAdapter, SendResult, TransientSendError
+from messaging.claims import Claimed, claim_due, outbound_of, renew_leases
 from messaging.heartbeat import Heartbeat
 from messaging.outcomes import (
-    Claim,
     DispatchResult,
     record_failed,
     record_retry,
     record_sent,
     release,
 )
+from messaging.provider_call import Outcome, call_provider
 from messaging.send_budget import DatabaseBudget
 from rules.clock import Clock
 from rules.policy import Policy
 from rules.retry import MAX_ATTEMPTS, retry_delay
 from rules.sending_window import defer_until, next_allowed
 from storage.db import SessionMaker, describe
-from storage.models import ContactPoint, Message
-from storage.sql import claim as lock_skipping
 
 __all__ = ["DispatchResult", "Dispatcher", "Observer", "outbound_of"]
 
 log = logging.getLogger(__name__)
 
-# WhatsApp allows free text only this long after the tenant's last message.
-SESSION_WINDOW = timedelta(hours=24)
 # A send must still be inside the sending window this long after it starts.
 WINDOW_MARGIN = timedelta(seconds=2)
 # A message whose handling hit an error (before its provider call) is tried again after this.
 RETRY_AFTER_ERROR = timedelta(seconds=30)
-Outcome = SendResult | SendError
 
 
 class Observer(Protocol):
@@ -76,27 +65,6 @@ class Observer(Protocol):
     def outcome(self, channel: str, what: str) -> None: ...
 
     def sent_in(self, channel: str, seconds: float) -> None: ...
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    claim: Claim
-    message: OutboundMessage
-    respect_quiet_hours: bool
-
-
-def outbound_of(message: Message, session_open: bool) -> OutboundMessage:
-    return OutboundMessage(
-        message_id=message.id,
-        channel=message.channel,
-        address=message.address,
-        body=message.body,
-        subject=message.subject,
-        template=message.template,
-        language=message.language or "nl",
-        variables={key: str(value) for key, value in message.context.items() if value},
-        session_open=session_open,
-    )
 
 
 class Dispatcher:
@@ -212,11 +180,12 @@ class Dispatcher:
 
     # -- claiming ------------------------------------------------------------------------
 
-    async def _fill(self, result: DispatchResult) -> list[_Claimed]:
+    async def _fill(self, result: DispatchResult) -> list[Claimed]:
         free = self._concurrency - len(self._tasks)
         if free <= 0:
             return []
-        claimed = await self._claim(free)
+        now = self._clock.now()
+        claimed = await claim_due(self._sessions, self.token, free, now, self._lease)
         for item in claimed:
             # Two messages to one address go out in the order they were written (a chat's
             # "linked" before the question that follows it): the later waits for the earlier.
@@ -238,56 +207,6 @@ class Dispatcher:
 
         return done
 
-    async def _claim(self, limit: int) -> list[_Claimed]:
-        now = self._clock.now()
-        due = lock_skipping(
-            select(Message.id)
-            .where(
-                Message.direction == "out",
-                or_(
-                    (Message.status == "queued") & (Message.next_attempt_at <= now),
-                    (Message.status == "sending") & (Message.claimed_until < now),
-                ),
-            )
-            .order_by(Message.next_attempt_at, Message.id)
-            .limit(limit)
-        )
-        async with self._sessions() as session, session.begin():
-            rows = list(
-                await session.scalars(
-                    update(Message)
-                    .where(Message.id.in_(due))
-                    .values(
-                        status="sending",
-                        claimed_until=now + self._lease,
-                        claim_token=self.token,
-                        attempts=Message.attempts + 1,
-                    )
-                    .returning(Message),
-                    execution_options={"synchronize_session": False},
-                )
-            )
-            if not rows:
-                return []
-            points = {m.contact_point_id for m in rows if m.contact_point_id is not None}
-            open_windows = set(
-                await session.scalars(
-                    select(ContactPoint.id).where(
-                        ContactPoint.id.in_(points),
-                        ContactPoint.last_inbound_at > now - SESSION_WINDOW,
-                    )
-                )
-            )
-        rows.sort(key=lambda m: (m.next_attempt_at or now, m.id))
-        return [
-            _Claimed(
-                Claim(m.id, self.token, m.case_id, m.contact_point_id, m.channel, m.attempts),
-                outbound_of(m, _session_open(m, open_windows, now)),
-                m.respect_quiet_hours,
-            )
-            for m in rows
-        ]
-
     def _heartbeat(self) -> Heartbeat:
         """While open, renews this dispatcher's leases every third of a lease."""
         return Heartbeat(self._lease.total_seconds() / 3, self.renew, "send leases")
@@ -296,25 +215,13 @@ class Dispatcher:
         """Push the lease of every message this worker is still working on. One whose
         work ended without a record (an error) is not renewed: its lease runs out and
         another worker takes it."""
-        working = list(self._tasks)
-        if not working:
-            return 0
-        async with self._sessions() as session, session.begin():
-            done = await session.execute(
-                update(Message)
-                .where(
-                    Message.claim_token == self.token,
-                    Message.status == "sending",
-                    Message.id.in_(working),
-                )
-                .values(claimed_until=self._clock.now() + self._lease)
-            )
-        return int(done.rowcount)  # type: ignore[attr-defined]
+        until = self._clock.now() + self._lease
+        return await renew_leases(self._sessions, self.token, list(self._tasks), until)
 
     # -- one message ---------------------------------------------------------------------
 
     async def _handle(
-        self, item: _Claimed, result: DispatchResult, after: asyncio.Task[None] | None
+        self, item: Claimed, result: DispatchResult, after: asyncio.Task[None] | None
     ) -> None:
         try:
             if after is not None:
@@ -332,7 +239,7 @@ class Dispatcher:
         finally:
             self._calling.discard(item.claim.message_id)
 
-    async def _work(self, item: _Claimed, result: DispatchResult) -> None:
+    async def _work(self, item: Claimed, result: DispatchResult) -> None:
         claim = item.claim
         # Database work is never cancelled half-way: a stop is noticed between steps.
         if self._budget is not None:
@@ -354,26 +261,12 @@ class Dispatcher:
                 return
         self._calling.add(claim.message_id)
         started = time.perf_counter()
-        outcome = await self._send(item.message)
+        outcome = await call_provider(self._channels, item.message, self._send_timeout)
         await self._record(item, outcome, result)
         if self._observer is not None:
             self._observer.sent_in(claim.channel, time.perf_counter() - started)
 
-    async def _send(self, message: OutboundMessage) -> Outcome:
-        adapter = self._channels.get(message.channel)
-        if adapter is None:
-            return PermanentSendError(f"channel {message.channel} is not configured")
-        try:
-            async with asyncio.timeout(self._send_timeout):
-                return await adapter.send(message)
-        except SendError as error:
-            return error
-        except TimeoutError:
-            return TransientSendError(f"no answer from the provider in {self._send_timeout:g} s")
-        except Exception as error:  # an adapter bug must not lose the message: retry it
-            return TransientSendError(f"{type(error).__name__}: {error}"[:300])
-
-    async def _record(self, item: _Claimed, outcome: Outcome, result: DispatchResult) -> None:
+    async def _record(self, item: Claimed, outcome: Outcome, result: DispatchResult) -> None:
         claim = item.claim
         now = self._clock.now()
         if isinstance(outcome, SendResult):
@@ -400,14 +293,6 @@ class Dispatcher:
     def _observe(self, channel: str, what: str) -> None:
         if self._observer is not None:
             self._observer.outcome(channel, what)
-
-
-def _session_open(message: Message, open_windows: set[int], now: datetime) -> bool:
-    if message.contact_point_id is not None:
-        return message.contact_point_id in open_windows
-    # An answer to an address we could not tie to one tenant: it was written in reply to a
-    # message that just came in, so the window is open for a day from then.
-    return message.kind == "reply" and message.created_at > now - SESSION_WINDOW
 
 
 def _report(result: DispatchResult) -> None:

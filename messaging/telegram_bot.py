@@ -18,33 +18,26 @@ from aiogram.types import CallbackQuery, Message, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.runtime import Runtime
-from handlers.linking import link_chat
 from messaging.channels.base import InboundMessage
 from messaging.channels.telegram import MenuChoice
 from messaging.inbox import InboxBusy
+from messaging.intake import Intake
 
 WEBHOOK_PATH = "/webhooks/telegram"
 log = logging.getLogger(__name__)
 
 
-def build_dispatcher(runtime: Runtime) -> Dispatcher:
+def build_dispatcher(intake: Intake) -> Dispatcher:
+    """aiogram's dispatcher for tenants' updates; what they say goes to ``intake``."""
     router = Router(name="tenants")
 
     @router.message(CommandStart(deep_link=True))
     async def start_with_link(message: Message, command: CommandObject) -> None:
-        await link_chat(
-            runtime.sessions,
-            channel="telegram",
-            token=command.args or "",
-            address=str(message.chat.id),
-            letterhead=runtime.letterhead,
-            now=runtime.clock.now(),
-        )
+        await intake.link("telegram", command.args or "", str(message.chat.id))
 
     async def accept(inbound: InboundMessage) -> None:
         try:
-            await runtime.accept(inbound)
+            await intake.accept(inbound)
         except InboxBusy:
             # Telegram delivers the update again later; nothing was kept.
             raise web.HTTPServiceUnavailable(
@@ -59,7 +52,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
                 address=str(message.chat.id),
                 text=message.text or "",
                 provider_id=f"{message.chat.id}:{message.message_id}",
-                received_at=runtime.clock.now(),
+                received_at=intake.now(),
             )
         )
 
@@ -73,7 +66,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
                 address=str(chat),
                 text=callback_data.choice,
                 provider_id=f"cb:{query.id}",
-                received_at=runtime.clock.now(),
+                received_at=intake.now(),
             )
         )
 
@@ -102,10 +95,10 @@ class _Webhook(SimpleRequestHandler):
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
-def add_telegram_webhook(app: web.Application, runtime: Runtime, bot: Bot, secret: str) -> None:
+def add_telegram_webhook(app: web.Application, intake: Intake, bot: Bot, secret: str) -> None:
     # In the foreground: Telegram's 200 means the message is stored, not merely received.
     _Webhook(
-        build_dispatcher(runtime), bot, secret_token=secret, handle_in_background=False
+        build_dispatcher(intake), bot, secret_token=secret, handle_in_background=False
     ).register(app, path=WEBHOOK_PATH)
 
 
@@ -125,8 +118,8 @@ class Polling:
     """Long polling for installs without a public URL: one process only, as Telegram hands
     each update to whichever poller asks first."""
 
-    def __init__(self, runtime: Runtime, bot: Bot, timeout: int = 30) -> None:
-        self._dispatcher = build_dispatcher(runtime)
+    def __init__(self, intake: Intake, bot: Bot, timeout: int = 30) -> None:
+        self._dispatcher = build_dispatcher(intake)
         self._bot = bot
         self._timeout = timeout
         self._task: asyncio.Task[None] | None = None

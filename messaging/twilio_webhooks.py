@@ -15,11 +15,10 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot.web import RUNTIME
-from handlers.receipts import Receipt, apply_receipt
 from messaging.channels.base import InboundMessage, PermanentSendError, SendError
 from messaging.channels.twilio import OPTED_OUT_CODE, OUTSIDE_WINDOW_CODES, UNREACHABLE_CODES
 from messaging.inbox import InboxBusy
+from messaging.intake import Intake, Receipt
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -38,16 +37,16 @@ _STATUSES = {
 _SID = re.compile(r"[A-Za-z0-9]{2,64}")
 _CODE = re.compile(r"[0-9]{1,9}")
 VALIDATOR = web.AppKey("twilio_validator", RequestValidator)
+INTAKE = web.AppKey("twilio_intake", Intake)
 
 
 async def _verified_form(request: web.Request) -> dict[str, str]:
-    runtime = request.app[RUNTIME]
     try:
         form = {key: str(value) for key, value in (await request.post()).items()}
     except (UnicodeDecodeError, LookupError, ValueError):
         # A body in another charset than it declares: not from Twilio, and nothing to store.
         raise web.HTTPBadRequest(text="the form could not be read") from None
-    base = runtime.settings.public_base_url
+    base = request.app[INTAKE].public_base_url
     url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature or not request.app[VALIDATOR].validate(url, form, signature):
@@ -62,7 +61,7 @@ def _number(address: str) -> str:
 
 async def _inbound(request: web.Request, channel: str) -> web.Response:
     form = await _verified_form(request)
-    runtime = request.app[RUNTIME]
+    intake = request.app[INTAKE]
     sid = form.get("MessageSid") or form.get("SmsSid")
     sender = form.get("From")
     if not sid or not sender:
@@ -76,13 +75,13 @@ async def _inbound(request: web.Request, channel: str) -> web.Response:
     extra = {"provider_handles_opt_out": "yes"} if form.get("OptOutType") else {}
     try:
         # Stored, not yet understood: the workers answer it within seconds.
-        await runtime.accept(
+        await intake.accept(
             InboundMessage(
                 channel=channel,
                 address=_number(sender),
                 text=text,
                 provider_id=sid,
-                received_at=runtime.clock.now(),
+                received_at=intake.now(),
                 extra=extra,
             )
         )
@@ -120,7 +119,7 @@ def _error(code_text: str | None) -> SendError | None:
 
 async def status(request: web.Request) -> web.Response:
     form = await _verified_form(request)
-    runtime = request.app[RUNTIME]
+    intake = request.app[INTAKE]
     sid = form.get("MessageSid")
     twilio_status = form.get("MessageStatus", "")
     if not sid or twilio_status not in _STATUSES:
@@ -129,13 +128,8 @@ async def status(request: web.Request) -> web.Response:
         ("sms", "whatsapp"), sid, _STATUSES[twilio_status], _error(form.get("ErrorCode"))
     )
     try:
-        async with asyncio.timeout(runtime.settings.webhook_max_wait_seconds):
-            await apply_receipt(
-                runtime.sessions,
-                receipt,
-                available=runtime.channels.keys(),
-                now=runtime.clock.now(),
-            )
+        async with asyncio.timeout(intake.max_wait):
+            await intake.record_receipt(receipt)
     except (TimeoutError, SQLAlchemyError) as error:
         # Twilio calls again; the receipt is applied then (a status never moves backwards).
         log.warning("a delivery receipt could not be recorded now: %s", type(error).__name__)
@@ -145,8 +139,10 @@ async def status(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def add_twilio_routes(app: web.Application, auth_token: str) -> None:
+def add_twilio_routes(app: web.Application, auth_token: str, intake: Intake) -> None:
+    """Twilio's three webhooks on ``app``; what they store goes to ``intake``."""
     app[VALIDATOR] = RequestValidator(auth_token)
+    app[INTAKE] = intake
     app.router.add_post("/webhooks/twilio/sms", sms)
     app.router.add_post("/webhooks/twilio/whatsapp", whatsapp)
     app.router.add_post("/webhooks/twilio/status", status)

@@ -185,7 +185,7 @@ async def test_weekly_limit_holds_back_a_fourth_reminder(
 def test_an_answer_to_an_unknown_whatsapp_sender_goes_inside_the_window() -> None:
     """No contact point to look up, but the answer was written to a message that had just
     come in: free text is allowed for a day from then, not after."""
-    from messaging.dispatcher import _session_open
+    from messaging.claims import session_open as _session_open
     from storage.models import Message
 
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)

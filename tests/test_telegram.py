@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import RUNTIME, build_app
+from bot.webhook_wiring import RuntimeIntake
 from messaging.channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from messaging.channels.sandbox import SandboxChannel
 from messaging.channels.telegram import TelegramChannel, make_bot
@@ -255,7 +256,7 @@ async def test_long_polling_links_and_answers_without_a_public_url(
     telegram.updates.append(message_update(1, CHAT, f"/start {token}"))
     channel = tg_runtime.channels["telegram"]
     assert isinstance(channel, TelegramChannel)
-    polling = Polling(tg_runtime, channel.bot, timeout=0)
+    polling = Polling(RuntimeIntake(tg_runtime), channel.bot, timeout=0)
     await polling.start()
     try:
         await asyncio.wait_for(telegram.drained.wait(), timeout=20)  # a guard, not a delay
