@@ -129,7 +129,9 @@ def _apply(
         context = tenant_context(letterhead, tenant, case.balance_cents)
         # The subject names the month; a tenant with an agreed plan is not offered another.
         context["arrears_month"] = month_name(case.arrears_since, tenant.language)
-        context["has_plan"] = has_plan
+        # Nor is a tenant whose money a bewindvoerder or a debt programme manages: a plan
+        # goes through that helper (handlers/circumstances.py).
+        context["has_plan"] = has_plan or bool(tenant.administrator) or tenant.debt_assistance
         if (
             invites is not None
             and "telegram" in available

@@ -16,7 +16,7 @@ from rules.clock import ManualClock
 from rules.policy import parse_policy
 from storage.models import CaseEvent, PaymentPlan
 from tests.db_helpers import cases, events, messages
-from tests.factories import arrears_csv, row
+from tests.factories import HEADER, arrears_csv, row
 from workplace.timeline_words import Say, describe
 
 ANNA = "+31612345678"
@@ -451,3 +451,39 @@ async def test_an_offer_without_hard_times_says_nothing_of_them(
     assert "geldzorgen" not in answer.body and "Wat vervelend" not in answer.body
     (case,) = await cases(runtime)
     assert "situation" not in [e.kind for e in await events(runtime, case.id)]
+
+
+async def test_an_offer_after_telling_of_a_bewindvoerder_goes_to_a_consultant(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """Found from outside: "ik heb een bewindvoerder", then "ik kan 50 per maand", then
+    "JA" made an active plan the bot agreed alone. The help told earlier holds."""
+    await reminded(runtime, clock)
+    await say(runtime, "ik heb een bewindvoerder")
+    await say(runtime, "ik kan 50 per maand")
+    await say(runtime, "JA")
+    (plan,) = await plans(runtime)
+    assert plan.status == "proposed"  # for a consultant to weigh with the bewindvoerder
+    (case,) = await cases(runtime)
+    assert case.status == "escalated"
+    proposed = [e for e in await events(runtime, case.id) if e.kind == "plan_proposed"]
+    assert proposed and "has_help" in proposed[0].data["reasons"]
+    assert not await messages(runtime, template="reply_plan_confirm")
+
+
+async def test_a_tenant_under_bewind_in_the_list_is_offered_no_plan(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    """The list says a bewindvoerder manages the money: the reminders offer no plan, and an
+    offer goes to a consultant rather than being agreed by the bot."""
+    header = HEADER + ";administrator;debt_assistance"
+    await runtime.import_data(arrears_csv(row("T1") + ";Bewind & Co;nee", header=header), "d1")
+    clock.advance(timedelta(days=3, hours=1))
+    await runtime.tick()
+    await runtime.dispatch()
+    (reminder,) = await messages(runtime, direction="out", kind="reminder")
+    assert "betaalafspraak" not in reminder.body
+    await say(runtime, "ik kan 100 euro per maand")
+    (plan,) = await plans(runtime)
+    assert plan.status == "proposed"
+    assert not await messages(runtime, template="reply_plan_confirm")

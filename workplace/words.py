@@ -167,6 +167,10 @@ RESUME_REASONS: Words = {
 }
 # Why a plan needs a consultant (rules/plans.outside_policy).
 PLAN_RULES: Words = {
+    "has_help": (
+        "huurder heeft al hulp (bewindvoerder of schuldhulp)",
+        "the tenant already has help (an administrator or debt help)",
+    ),
     "below_minimum_instalment": ("termijn lager dan het minimum", "instalment below the minimum"),
     "too_many_months": ("meer maanden dan toegestaan", "more months than allowed"),
     "self_service_limit": (

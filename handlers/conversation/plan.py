@@ -20,7 +20,7 @@ from rules.intents import Intent, Reply
 from rules.plans import PlanTerms, outside_policy, terms_for
 from storage import cases as case_ops
 from storage import dialogues
-from storage.models import Case, Dialogue, Message, PaymentPlan, Tenant
+from storage.models import Case, CaseEvent, Dialogue, Message, PaymentPlan, Tenant
 from storage.promises import unkept
 
 
@@ -76,7 +76,7 @@ async def offer(talk: Talk, case: Case, reply: Reply) -> None:
     if terms is None:
         await talk.answer(await _ask_amount(turn, case))
         return
-    reasons = await _outside_policy(turn, talk.tenant, terms)
+    reasons = await _outside_policy(turn, talk.tenant, case, terms)
     if reasons:
         await talk.answer(await _refer(talk, case, terms, reasons))
         return
@@ -133,7 +133,7 @@ async def _agree(talk: Talk, case: Case, offered: dict[str, Any]) -> str:
         total_cents=int(offered["total_cents"]),
         first_due=date.fromisoformat(offered["first_due"]),
     )
-    reasons = await _outside_policy(turn, tenant, terms)
+    reasons = await _outside_policy(turn, tenant, case, terms)
     if reasons:
         return await _refer(talk, case, terms, reasons)
     plan = _plan_row(turn, case, terms, "active")
@@ -157,8 +157,18 @@ async def _agree(talk: Talk, case: Case, offered: dict[str, Any]) -> str:
     return "reply_plan_agreed"
 
 
-async def _outside_policy(turn: Turn, tenant: Tenant, terms: PlanTerms) -> list[str]:
-    """Why the bot may not agree these terms alone (none: it may)."""
+async def _outside_policy(turn: Turn, tenant: Tenant, case: Case, terms: PlanTerms) -> list[str]:
+    """Why the bot may not agree these terms alone (none: it may). A tenant who has help
+    (a bewindvoerder, a debt programme: in the list, or told us) agrees nothing alone: a
+    consultant weighs the offer with that helper."""
+    helped = bool(tenant.administrator) or tenant.debt_assistance
+    if not helped:
+        told = await turn.session.scalar(
+            select(func.count())
+            .select_from(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind == "assisted")
+        )
+        helped = bool(told)
     earlier = await turn.session.scalar(
         select(func.count())
         .select_from(PaymentPlan)
@@ -170,7 +180,8 @@ async def _outside_policy(turn: Turn, tenant: Tenant, terms: PlanTerms) -> list[
             PaymentPlan.created_at > turn.now - timedelta(days=365),
         )
     )
-    return outside_policy(terms, turn.policy.plans, earlier or 0)
+    reasons = outside_policy(terms, turn.policy.plans, earlier or 0)
+    return [*reasons, "has_help"] if helped else reasons
 
 
 async def _refer(talk: Talk, case: Case, terms: PlanTerms, reasons: list[str]) -> str:
