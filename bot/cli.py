@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -174,6 +175,9 @@ def demo(
     database: Annotated[Path, typer.Option(help="SQLite file, recreated.")] = Path(
         "arrears-demo.db"
     ),
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default ARREARS_PORT, 8080).")
+    ] = None,
 ) -> None:
     """Simulated tenants on the sandbox, a fast clock, the web page on 127.0.0.1."""
     from bot.demo_run import DemoRun
@@ -192,10 +196,15 @@ def demo(
             "send_lease_seconds": 30 * 86400,
             # It prints a login and lets anyone write as a tenant: this machine only.
             "host": base.host if base.host in ("127.0.0.1", "localhost", "::1") else "127.0.0.1",
+            "port": port or base.port,
         }
     )
     if settings.host != base.host:
         typer.echo(f"The demo listens on this machine only, not on {base.host}.", err=True)
+    if not headless:
+        # Said before the login is printed, not after it (the bind itself comes later).
+        with socket.create_server((settings.host, settings.port)):
+            pass
     run = DemoRun(settings, date.fromisoformat(start), days, seed, database, typer.echo)
     per_day = day_seconds or settings.demo_day_seconds
     asyncio.run(run.headless() if headless else run.live(per_day, serve_app))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -143,3 +144,21 @@ def test_no_usage_line_shows_a_placeholder_in_braces() -> None:
         assert "{" not in page.output and "}" not in page.output, page.output
     usage = runner.invoke(app, ["import", "--help"], prog_name="arrears-bot").output.splitlines()[0]
     assert usage == "Usage: arrears-bot import [OPTIONS] FILE"
+
+
+def test_the_demo_on_a_busy_port_says_so_before_any_login(tmp_path: Path) -> None:
+    """Found from outside: the demo printed its login and "Demo running", then died on a
+    port already taken. Now the port comes first; `--port` picks another."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [COMMAND, "demo", "--port", str(port), "--database", str(tmp_path / "d.db")],
+            env=environment(tmp_path / "unused.db"),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert "port is in use" in done.stderr
+    assert "Demo running" not in done.stdout and "password" not in done.stdout.lower()
