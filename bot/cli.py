@@ -25,6 +25,7 @@ from messaging.render import format_euros
 from rules.intents import parse_reply
 from storage.db import create_engine
 from storage.migrate import upgrade
+from workplace.labels import code_labels
 from workplace.queries import QueueFilter
 from workplace.queries import queue as workplace_queue
 
@@ -131,13 +132,13 @@ def queue() -> None:
             typer.echo("The queue is empty.")
             return
         typer.echo(
-            f"{'case':>6}  {'prio':>4}  {'reason':<14} {'waiting since':<17} "
+            f"{'case':>6}  {'prio':>4}  {'reason':<24} {'waiting since':<17} "
             f"{'balance':>12}  tenant"
         )
         tz = runtime.policy.tz  # a person reads it: the corporation's clock, not UTC
         for entry in entries:
             typer.echo(
-                f"{entry.case_id:>6}  {entry.priority:>4}  {entry.reason:<14} "
+                f"{entry.case_id:>6}  {entry.priority:>4}  {code_labels('en')(entry.reason):<24} "
                 f"{entry.escalated_at.astimezone(tz):%Y-%m-%d %H:%M} "
                 f"{format_euros(entry.balance_cents):>12}  "
                 f"{entry.tenant_ref} {entry.tenant_name}"

@@ -27,6 +27,10 @@ from rules.policy import Policy
 from rules.sending_window import next_allowed
 from storage.models import Case, CaseEvent, Message, PaymentPlan
 from storage.queries import next_due
+from workplace import words
+from workplace.labels import code_labels
+
+reason_label = code_labels("en")
 
 PERSONAS: tuple[tuple[str, int], ...] = (
     ("silent", 30),  # never answers: escalated after the last stage
@@ -227,18 +231,21 @@ class Summary:
     def table(self) -> str:
         lines = ["Reminders sent, by stage and channel"]
         lines += [
-            f"  {stage:<12} {channel:<10} {count:>4}" for stage, channel, count in self.reminders
+            f"  {stage:<12} {channel:<20} {count:>4}" for stage, channel, count in self.reminders
         ]
         lines.append("Replies, by what the bot understood")
-        lines += [f"  {intent:<23} {count:>4}" for intent, count in self.replies]
+        lines += [f"  {intent:<33} {count:>4}" for intent, count in self.replies]
         lines.append("Cases")
-        lines.append(f"  paid (closed)           {self.paid:>4}")
-        lines.append(f"  in a plan (agreed)      {self.plans.get('active', 0):>4}")
-        lines.append(f"  plan to a consultant    {self.plans.get('proposed', 0):>4}")
-        lines.append(f"  paused                  {self.statuses.get('paused', 0):>4}")
-        lines.append(f"  still in the cadence    {self.statuses.get('open', 0):>4}")
-        lines.append(f"  escalated               {self.statuses.get('escalated', 0):>4}")
-        lines += [f"    {reason:<21} {count:>4}" for reason, count in self.escalations]
+        cases = [
+            ("paid (closed)", self.paid),
+            ("in a plan (agreed)", self.plans.get("active", 0)),
+            ("plan to a consultant", self.plans.get("proposed", 0)),
+            ("paused", self.statuses.get("paused", 0)),
+            ("still in the cadence", self.statuses.get("open", 0)),
+            ("escalated", self.statuses.get("escalated", 0)),
+        ]
+        lines += [f"  {label:<33} {count:>4}" for label, count in cases]
+        lines += [f"    {reason:<31} {count:>4}" for reason, count in self.escalations]
         lines.append(f"Fallbacks to another channel: {self.fallbacks}")
         return "\n".join(lines)
 
@@ -279,10 +286,14 @@ async def summarise(runtime: Runtime) -> Summary:
             select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "fallback")
         )
     return Summary(
-        reminders=[(stage_names.get(s or 0, str(s)), c, n) for s, c, n in reminders],
-        replies=[(intent or "?", n) for intent, n in replies],
+        # In words, as a newcomer reads them; the codes are the database's.
+        reminders=[
+            (words.stage(stage_names.get(s or 0, str(s)), "en"), words.channel(c, "en"), n)
+            for s, c, n in reminders
+        ],
+        replies=[(words.word(words.INTENTS, intent, "en") or "?", n) for intent, n in replies],
         statuses={status: n for status, n in statuses},
-        escalations=[(reason or "?", n) for reason, n in escalations],
+        escalations=[(reason_label(reason) or "?", n) for reason, n in escalations],
         paid=paid or 0,
         fallbacks=fallbacks or 0,
         plans={status: n for status, n in plans},

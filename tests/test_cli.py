@@ -56,7 +56,7 @@ def test_db_upgrade_import_and_queue(db: Path, tmp_path: Path) -> None:
     listed = runner.invoke(app, ["queue"])
     assert listed.exit_code == 0
     (line,) = [row for row in listed.output.splitlines() if "T1" in row]
-    assert "help" in line and "Anna de Vries" in line and "€ 650,00" in line
+    assert "Asks for help" in line and "Anna de Vries" in line and "€ 650,00" in line
 
 
 def test_users_add_asks_the_password_twice_and_never_shows_it(db: Path) -> None:
@@ -117,16 +117,18 @@ def test_headless_demo_runs_a_month(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--headless", "--days", "30"])
     assert result.exit_code == 0, result.output
     out = result.output
-    for stage in ("friendly", "plan_offer", "written"):
+    for stage in ("friendly", "plan offer", "written"):
         assert stage in out
+    for code in ("plan_offer", "no_reply", "unknown_reply", "plan_request"):
+        assert code not in out  # words, not the database's codes
     counts = {
         label: int(line.split()[-1])
         for line in out.splitlines()
-        for label in ("paid (closed)", "no_reply", "help", "in a plan (agreed)")
+        for label in ("paid (closed)", "No reply", "Asks for help", "in a plan (agreed)")
         if line.strip().startswith(label)
     }
-    assert counts["paid (closed)"] > 0 and counts["no_reply"] > 0
-    assert counts["help"] > 0 and counts["in a plan (agreed)"] > 0
+    assert counts["paid (closed)"] > 0 and counts["No reply"] > 0
+    assert counts["Asks for help"] > 0 and counts["in a plan (agreed)"] > 0
     assert "Fallbacks to another channel" in out
     assert (tmp_path / "arrears-demo.db").exists()
 
