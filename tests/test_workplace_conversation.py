@@ -26,6 +26,7 @@ from tests.factories import arrears_csv, row
 from tests.test_what_consultants_see import move, visible
 from tests.test_workplace import hidden, log_in, make_user
 from workplace.case_pages import conversation
+from workplace.queries import case_view
 
 Client = TestClient  # type: ignore[type-arg]
 PHONE = "+31612345678"
@@ -89,6 +90,12 @@ async def test_a_message_shows_when_it_went_and_one_waiting_says_so(
     assert "wacht op verzending" not in sent and "01-12 21:30" not in sent
     # The bot's answer to her "hulp" went at once: its own sending moment (10:00).
     assert bubble_with(page, "hulp").startswith("01-12 10:00")
+    # The case's record puts the message where it went too, not where it was queued.
+    async with runtime.sessions() as session:
+        view = await case_view(session, case.id)
+    assert view is not None
+    (line,) = [i for i in view.timeline if i.kind == "message" and i.template == "consultant_reply"]
+    assert line.at == reply.sent_at
 
 
 def _out(message_id: int, status: str, created: datetime, **values: object) -> Message:

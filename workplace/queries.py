@@ -23,6 +23,7 @@ from storage.models import (
     Tenant,
     User,
 )
+from workplace import sending
 
 
 @dataclass(frozen=True)
@@ -292,9 +293,12 @@ async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
             .order_by(CaseEvent.at, CaseEvent.id)
         )
     )
+    # An outgoing message stands where it went, as in the conversation; one still waiting
+    # (or never sent) where it was queued, with its status saying so.
+    went = sending.moments(messages, events)
     timeline = [
         TimelineItem(
-            at=m.created_at,
+            at=went.get(m.id, m.created_at) if m.direction == "out" else m.created_at,
             kind="message",
             title=(m.template or m.intent or m.kind)
             if m.direction == "out"
