@@ -136,9 +136,10 @@ def queue() -> None:
             f"{'balance':>12}  tenant"
         )
         tz = runtime.policy.tz  # a person reads it: the corporation's clock, not UTC
+        reason = code_labels("en")
         for entry in entries:
             typer.echo(
-                f"{entry.case_id:>6}  {entry.priority:>4}  {code_labels('en')(entry.reason):<24} "
+                f"{entry.case_id:>6}  {entry.priority:>4}  {reason(entry.reason):<24} "
                 f"{entry.escalated_at.astimezone(tz):%Y-%m-%d %H:%M} "
                 f"{format_euros(entry.balance_cents):>12}  "
                 f"{entry.tenant_ref} {entry.tenant_name}"

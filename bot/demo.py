@@ -30,7 +30,7 @@ from storage.queries import next_due
 from workplace import words
 from workplace.labels import code_labels
 
-reason_label = code_labels("en")
+_reason = code_labels("en")
 
 PERSONAS: tuple[tuple[str, int], ...] = (
     ("silent", 30),  # never answers: escalated after the last stage
@@ -293,7 +293,7 @@ async def summarise(runtime: Runtime) -> Summary:
         ],
         replies=[(words.word(words.INTENTS, intent, "en") or "?", n) for intent, n in replies],
         statuses={status: n for status, n in statuses},
-        escalations=[(reason_label(reason) or "?", n) for reason, n in escalations],
+        escalations=[(_reason(reason) or "?", n) for reason, n in escalations],
         paid=paid or 0,
         fallbacks=fallbacks or 0,
         plans={status: n for status, n in plans},

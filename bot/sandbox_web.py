@@ -10,6 +10,7 @@ import hmac
 import re
 import secrets
 import uuid
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -58,7 +59,7 @@ def _understood(message: Message) -> str:
     return f"in crisis, {meaning}" if parse_reply(message.body).crisis else meaning
 
 
-def _went(message: Message) -> Any:
+def _went(message: Message) -> datetime | None:
     """When a message really went (or came in); None while it waits to be sent."""
     if message.direction == "in":
         return message.created_at
