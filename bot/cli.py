@@ -16,6 +16,7 @@ import typer
 from sqlalchemy.exc import DataError
 
 from bot.cli_common import PlainUsage, load_settings, serve_app
+from bot.cli_progress import import_bar
 from bot.cli_serve import serve, worker
 from bot.cli_users import users_app
 from bot.runtime import Runtime
@@ -56,10 +57,10 @@ def import_file(
     settings = load_settings()
 
     async def main() -> int:
-        data = file.read_bytes()
         runtime = await Runtime.start(settings)
         try:
-            summary = await runtime.import_data(data, file.name)
+            with import_bar(file.stat().st_size) as progress:
+                summary = await runtime.import_file(file, progress)
         except ArrearsFileError as error:
             what = "these lines" if any(problem.line for problem in error.errors) else "this"
             typer.echo(f"{file}: rejected, nothing was changed. Fix {what}:", err=True)

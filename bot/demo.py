@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot.runtime import Runtime
 from handlers.arrears_file import ArrearsFile, ArrearsRow, parse_arrears_file
+from handlers.arrears_source import ArrearsRows
 from handlers.importer import import_arrears
 from messaging.channels.base import InboundMessage, OutboundMessage, PermanentSendError, SendError
 from rules.clock import ManualClock
@@ -139,7 +140,7 @@ class Simulation:
         digest = hashlib.sha256(repr(rows).encode()).hexdigest()
         await import_arrears(
             self.runtime.sessions,
-            ArrearsFile(rows, digest),
+            ArrearsRows(ArrearsFile(rows, digest)),
             filename=f"demo-{today}.csv",
             policy=self.runtime.policy,
             letterhead=self.runtime.letterhead,

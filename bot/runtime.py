@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
-from handlers.arrears_file import parse_arrears_file
-from handlers.importer import ImportSummary, import_arrears
+from handlers.arrears_source import ArrearsOnDisk, ArrearsSource, ArrearsText
+from handlers.importer import ImportSummary, Watcher, import_arrears
 from handlers.inbound import InboundResult
 from handlers.inbox import Conversation, InboxWorker, drain
 from handlers.tick import Invites, TickResult, tick
@@ -293,16 +294,28 @@ class Runtime:
         mine = [result for result in results if result.message_id == message_id]
         return mine[0] if mine else InboundResult(message_id, matched=False)
 
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.policy.tz).date()
+
     async def import_data(self, data: bytes, filename: str) -> ImportSummary:
         """Import an arrears file's bytes; raises ArrearsFileError naming every bad line."""
-        now = self.clock.now()
-        parsed = parse_arrears_file(data, today=now.astimezone(self.policy.tz).date())
+        return await self.import_source(ArrearsText(data, today=self.today()), filename)
+
+    async def import_file(self, path: Path, progress: Watcher | None = None) -> ImportSummary:
+        """Import an arrears file from disk, streamed: memory stays flat however long."""
+        source = ArrearsOnDisk(path, today=self.today())
+        return await self.import_source(source, path.name, progress)
+
+    async def import_source(
+        self, source: ArrearsSource, filename: str, progress: Watcher | None = None
+    ) -> ImportSummary:
         return await import_arrears(
             self.sessions,
-            parsed,
+            source,
             filename=filename,
             policy=self.policy,
             letterhead=self.letterhead,
             available=self.channels.keys(),
-            now=now,
+            now=self.clock.now(),
+            progress=progress,
         )

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import String
 
+from handlers.arrears_values import (
+    MAX_AMOUNT_CENTS,
+    parse_amount,
+    parse_date,
+    parse_phone,
+    shown,
+)
 from handlers.csv_text import CONTROL, NotCsvText, decode_csv_text
 from storage.models import ContactPoint, Tenant
 
@@ -45,14 +52,8 @@ _LANGUAGES = {
 _YES = {"yes", "ja", "j", "y", "true", "1", "waar"}
 _NO = {"", "no", "nee", "n", "false", "0", "onwaar"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DATE_NL = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-# A list is of now: other years are typing errors (and year 1 breaks date arithmetic).
-_FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-# No rent or balance comes near a million euros: more is a shifted column or a typing error,
-# and far more would not fit the database's integers.
-MAX_AMOUNT_CENTS = 100_000_000
 _LINE_BREAKS = re.compile(r"[\t\r\n]+")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def _max_length(column: Any) -> int:
@@ -128,70 +129,6 @@ class ArrearsFile:
     sha256: str
 
 
-def _shown(value: str) -> str:
-    """A value quoted in an error: escaped, and short enough to read."""
-    return repr(value if len(value) <= 40 else value[:40] + "…")
-
-
-def parse_amount(text: str) -> int:
-    """Cents from '1.234,56', '1234.56', '€ 75,-', '-12,50'. A separator followed by exactly
-    three digits groups thousands; followed by one or two digits it marks the cents. At most
-    MAX_AMOUNT_CENTS either way."""
-    value = text.strip().replace("€", "").replace("EUR", "").replace("eur", "")
-    value = value.replace(" ", "").replace("\u00a0", "")
-    value = re.sub(r"[.,]-{1,2}$", "", value)  # "75,-" is 75 whole euros
-    negative = value.startswith("-") or (value.startswith("(") and value.endswith(")"))
-    value = value.strip("-()+")
-    if not re.fullmatch(r"\d[\d.,]*", value):
-        raise ValueError(f"not an amount: {_shown(text.strip())}")
-    cents_part = "0"
-    match = re.search(r"[.,](\d{1,2})$", value)
-    if match:
-        cents_part = match.group(1).ljust(2, "0")
-        value = value[: match.start()]
-    groups = re.split(r"[.,]", value)
-    if any(len(group) != 3 for group in groups[1:]) or not groups[0]:
-        raise ValueError(f"not an amount: {_shown(text.strip())}")
-    euros = "".join(groups).lstrip("0") or "0"
-    # Counting digits first spares int() a number of thousands of digits.
-    if len(euros) > 12 or int(euros) * 100 + int(cents_part) > MAX_AMOUNT_CENTS:
-        raise ValueError(
-            f"{_shown(text.strip())} is more than € 1.000.000,00; that cannot be right"
-        )
-    cents = int(euros) * 100 + int(cents_part)
-    return -cents if negative else cents
-
-
-def parse_date(text: str) -> date:
-    value = text.strip()
-    if match := _DATE_ISO.match(value):
-        year, month, day = (int(part) for part in match.groups())
-    elif match := _DATE_NL.match(value):
-        day, month, year = (int(part) for part in match.groups())
-    else:
-        raise ValueError(f"not a date (use 2026-11-25 or 25-11-2026): {_shown(value)}")
-    try:
-        day_given = date(year, month, day)
-    except ValueError as exc:
-        raise ValueError(f"not a date: {_shown(value)}") from exc
-    if not _FIRST_DAY <= day_given <= _LAST_DAY:
-        raise ValueError(f"not a date of this century: {_shown(value)}")
-    return day_given
-
-
-def parse_phone(text: str, region: str = "NL") -> str | None:
-    value = text.strip()
-    if not value:
-        return None
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {_shown(value)}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"not a valid phone number: {_shown(value)}")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-
-
 def _delimiter(header: str) -> str:
     return max((";", ",", "\t"), key=header.count)
 
@@ -243,13 +180,13 @@ def _row(line: int, raw: dict[str, str], region: str, today: date | None) -> Arr
     phone = field("phone", lambda value: parse_phone(value, region))
     email = _clean(raw.get("email")) or None
     if email is not None and not _EMAIL.match(email):
-        problems.append(f"email: not an email address: {_shown(email)}")
+        problems.append(f"email: not an email address: {shown(email)}")
     language = _LANGUAGES.get(_clean(raw.get("language")).lower())
     if language is None:
-        problems.append(f"language: use nl or en, not {_shown(_clean(raw.get('language')))}")
+        problems.append(f"language: use nl or en, not {shown(_clean(raw.get('language')))}")
     assistance_text = _clean(raw.get("debt_assistance")).lower()
     if assistance_text not in _YES | _NO:
-        problems.append(f"debt_assistance: use yes or no, not {_shown(assistance_text)}")
+        problems.append(f"debt_assistance: use yes or no, not {shown(assistance_text)}")
     # Lengths are checked on the values as stored: lower() and upper() may lengthen them.
     texts = {
         "tenant_ref": ref,
@@ -311,30 +248,26 @@ def _read_header(reader: Any) -> list[str]:
     ]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        shown = ", ".join(columns)
-        shown = shown if len(shown) <= 300 else shown[:300] + "…"
-        problems.append(f"missing column(s): {', '.join(missing)}; the header is {shown}")
+        listed = ", ".join(columns)
+        listed = listed if len(listed) <= 300 else listed[:300] + "…"
+        problems.append(f"missing column(s): {', '.join(missing)}; the header is {listed}")
     if problems:
         raise ArrearsFileError([LineError(1, "; ".join(problems))])
     return columns
 
 
-def parse_arrears_file(
-    data: bytes, region: str = "NL", *, today: date | None = None
-) -> ArrearsFile:
-    """Every row, or ArrearsFileError naming every bad line (line 1 is the header). With
-    `today` (the caller's clock: parsing stays pure), a list dated more than a day later
-    is refused: a typing error, and one that would date the tenants' arrears wrongly."""
-    try:
-        text = decode_csv_text(data)
-    except NotCsvText as exc:
-        raise ArrearsFileError([LineError(exc.line, exc.reason)]) from None
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+def read_rows(
+    lines: Iterator[str], region: str = "NL", *, today: date | None = None
+) -> Iterator[ArrearsRow | LineError]:
+    """Each row of the list, or what is wrong with its line, as the lines come: memory stays
+    flat however long the list. ``lines`` keep their line ends (as a file opened with
+    ``newline=""`` gives them). A bad header raises ArrearsFileError at once. A tenant_ref
+    seen twice is not checked here: that takes the whole file (``duplicates``)."""
+    first = next(lines, None)
+    if first is None:
+        raise ArrearsFileError([LineError(0, "the file is empty")])
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
     columns = _read_header(reader)
-    errors: list[LineError] = []
-    rows: list[ArrearsRow] = []
-    first_seen: dict[str, int] = {}
     line_start = 2
     while True:
         line = line_start
@@ -343,32 +276,88 @@ def parse_arrears_file(
         except csv.Error as exc:
             # The reader resumes on the next line; the rest of the file is still checked.
             line_start = reader.line_num + 1
-            errors.append(LineError(line, _unreadable(exc)))
+            yield LineError(line, _unreadable(exc))
             continue
         if record is None:
-            break
+            return
         line_start = reader.line_num + 1
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(columns):
-            errors.append(LineError(line, f"expected {len(columns)} fields, found {len(record)}"))
+            yield LineError(line, f"expected {len(columns)} fields, found {len(record)}")
             continue
         if _LINE_BREAKS.search("".join(record)):
             # A line break typed into a spreadsheet cell is a space to anyone reading it.
             record = [_LINE_BREAKS.sub(" ", cell) for cell in record]
         try:
-            row = _row(line, dict(zip(columns, record, strict=True)), region, today)
+            yield _row(line, dict(zip(columns, record, strict=True)), region, today)
         except ValueError as exc:
-            errors.append(LineError(line, str(exc)))
-            continue
-        if (earlier := first_seen.get(row.tenant_ref)) is not None:
-            shown = _shown(row.tenant_ref)
-            errors.append(LineError(line, f"tenant_ref {shown} also on line {earlier}"))
-            continue
-        first_seen[row.tenant_ref] = line
-        rows.append(row)
-    if errors:
-        raise ArrearsFileError(errors)
+            yield LineError(line, str(exc))
+
+
+def duplicate(tenant_ref: str, line: int, earlier: int) -> LineError:
+    return LineError(line, f"tenant_ref {shown(tenant_ref)} also on line {earlier}")
+
+
+class Problems:
+    """The bad lines of a file, in order. Past ``MAX_SHOWN`` only counted: nobody reads a
+    hundred thousand of them, and a wrong file must not cost its size in memory."""
+
+    MAX_SHOWN = 1000
+
+    def __init__(self) -> None:
+        self._shown: list[LineError] = []
+        self._more = 0
+
+    def add(self, error: LineError) -> None:
+        if len(self._shown) < self.MAX_SHOWN:
+            self._shown.append(error)
+        else:
+            self._more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self._shown)
+
+    def error(self, extra: Iterable[LineError] = ()) -> ArrearsFileError:
+        """Every problem, with ``extra`` ones (found later, such as duplicates) in line order."""
+        found = sorted([*self._shown, *extra], key=lambda error: error.line)
+        more = self._more + max(0, len(found) - self.MAX_SHOWN)
+        found = found[: self.MAX_SHOWN]
+        if more:
+            found.append(LineError(0, f"and {more} more lines with problems"))
+        return ArrearsFileError(found)
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, as ``open(..., newline="")`` reads them."""
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
+def parse_arrears_file(
+    data: bytes, region: str = "NL", *, today: date | None = None
+) -> ArrearsFile:
+    """Every row, or ArrearsFileError naming every bad line (line 1 is the header). With
+    `today` (the caller's clock: parsing stays pure), a list dated more than a day later
+    is refused: a typing error, and one that would date the tenants' arrears wrongly.
+    (The importer reads large files as a stream instead: handlers/arrears_source.py.)"""
+    try:
+        text = decode_csv_text(data)
+    except NotCsvText as exc:
+        raise ArrearsFileError([LineError(exc.line, exc.reason)]) from None
+    problems = Problems()
+    rows: list[ArrearsRow] = []
+    first_seen: dict[str, int] = {}
+    for item in read_rows(text_lines(text), region, today=today):
+        if isinstance(item, LineError):
+            problems.add(item)
+        elif (earlier := first_seen.get(item.tenant_ref)) is not None:
+            problems.add(duplicate(item.tenant_ref, item.line, earlier))
+        else:
+            first_seen[item.tenant_ref] = item.line
+            rows.append(item)
+    if problems:
+        raise problems.error()
     if not rows:
         raise ArrearsFileError([LineError(0, "the file has a header but no rows")])
     return ArrearsFile(rows, hashlib.sha256(data).hexdigest())

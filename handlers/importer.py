@@ -1,23 +1,27 @@
 """Applying an arrears list: one file, one transaction; the same file twice changes nothing.
 
-A new positive balance opens a case on day one; a balance of zero or less closes the open
-case and thanks the tenant; every change is a case event. Tenants absent from the file are
-left alone: a partial export must not close anyone's case.
-
-The steps live in handlers/importing/: ``people`` (tenants, contact points, shared
-addresses), then ``cases`` (snapshots, cases and their events, with ``notices`` to tenants
-and ``plan_review`` of active plans).
+The list streams into a temporary table (``importing.staging``: COPY on PostgreSQL,
+executemany on SQLite) while it is checked line by line; a bad line anywhere, or a tenant
+listed twice, and the transaction is undone: nothing changed. Then a handful of set-based
+statements apply the day's changes: ``people`` (tenants, contact points, shared addresses),
+then ``cases`` (snapshots, cases opened and changed, their events), and the few rows that
+need a closer look one by one (``one_by_one``: paid, active plans, "I paid"). Memory does not
+grow with the list. Tenants absent from the file are left alone: a partial export must not
+close anyone's case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
-from handlers.arrears_file import ArrearsFile
+from handlers.arrears_file import ArrearsFileError, LineError, Problems
+from handlers.arrears_source import ArrearsSource
+from handlers.importing import staging
 from handlers.importing.cases import sync_cases, sync_snapshots
 from handlers.importing.people import mark_shared, sync_contact_points, sync_tenants
 from messaging.outbox import Letterhead
@@ -28,6 +32,7 @@ from storage.sql import plan_for_bulk, refresh_statistics
 
 # After a bulk load PostgreSQL's planner still believes the tables are small until ANALYZE.
 _REFRESH_STATISTICS_AFTER = 1000
+_batches = ImportBatch.__table__
 
 
 @dataclass(frozen=True)
@@ -41,43 +46,86 @@ class ImportSummary:
     already_imported: bool = False
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far an import has got, for a terminal's progress bar."""
+
+    step: str  # "reading", then "applying"
+    rows: int
+    done_bytes: int
+    total_bytes: int
+    seconds: float
+
+
+Watcher = Callable[[Progress], None]
+
+
 async def import_arrears(
     sessions: SessionMaker,
-    parsed: ArrearsFile,
+    source: ArrearsSource,
     *,
     filename: str,
     policy: Policy,
     letterhead: Letterhead,
     available: Collection[str],
     now: datetime,
+    progress: Watcher | None = None,
 ) -> ImportSummary:
+    started = time.monotonic()
+    total = source.size
+
+    def tell(step: str, count: int) -> None:
+        if progress is not None:
+            done = source.position() if step == "reading" else total
+            progress(Progress(step, count, done, total, time.monotonic() - started))
+
     async with sessions() as session, session.begin():
         previous = await session.scalar(
-            select(ImportBatch).where(ImportBatch.sha256 == parsed.sha256)
+            select(ImportBatch).where(ImportBatch.sha256 == source.sha256)
         )
         if previous is not None:
             return ImportSummary(previous.id, previous.rows, 0, 0, 0, 0, already_imported=True)
-        batch = ImportBatch(
-            sha256=parsed.sha256,
-            filename=filename.encode("utf-8", "replace").decode().replace("\x00", "")[:300],
-            rows=len(parsed.rows),
-            opened=0,
-            updated=0,
-            closed=0,
-            imported_at=now,
-        )
-        session.add(batch)
-        await session.flush()
         await plan_for_bulk(session)
-        rows = parsed.rows
-        tenant_ids, created = await sync_tenants(session, rows, now)
-        points = await sync_contact_points(session, rows, tenant_ids, now)
-        await mark_shared(session, points)
-        await sync_snapshots(session, rows, tenant_ids, batch.id)
-        opened, updated, closed = await sync_cases(
-            session, rows, tenant_ids, points, policy, letterhead, available, now
+        await staging.create(session)
+        problems = Problems()
+        count = await staging.load(
+            session, source.read(), problems, lambda n: tell("reading", n)
         )
-        batch.opened, batch.updated, batch.closed = opened, updated, closed
-        if created + opened >= _REFRESH_STATISTICS_AFTER:
+        await staging.index(session)
+        twice = await staging.duplicates(session)
+        if problems or twice:
+            raise problems.error(twice)
+        if not count:
+            raise ArrearsFileError([LineError(0, "the file has a header but no rows")])
+        tell("applying", count)
+        batch_id = await session.scalar(
+            insert(_batches)
+            .values(
+                sha256=source.sha256,
+                filename=filename.encode("utf-8", "replace").decode().replace("\x00", "")[:300],
+                rows=count,
+                opened=0,
+                updated=0,
+                closed=0,
+                imported_at=now,
+            )
+            .returning(_batches.c.id)
+        )
+        assert batch_id is not None
+        created = await sync_tenants(session, now)
+        await staging.index_tenants(session)
+        await sync_contact_points(session, now)
+        await mark_shared(session)
+        await sync_snapshots(session, batch_id)
+        counts = await sync_cases(session, policy, letterhead, available, now)
+        await session.execute(
+            update(_batches)
+            .where(_batches.c.id == batch_id)
+            .values(opened=counts.opened, updated=counts.updated, closed=counts.closed)
+        )
+        if created + counts.opened >= _REFRESH_STATISTICS_AFTER:
             await refresh_statistics(session)
-        return ImportSummary(batch.id, len(rows), created, opened, updated, closed)
+        await staging.drop(session)
+        return ImportSummary(
+            batch_id, count, created, counts.opened, counts.updated, counts.closed
+        )

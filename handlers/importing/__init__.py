@@ -7,5 +7,6 @@ transaction):
   event for each change;
 - ``notices``: the thank-you, the plan nudge and the "did it arrive?" follow-up to tenants;
 - ``plan_review``: an active plan held against the list;
-- ``bulk``: reading and writing many rows in chunks.
+- ``staging``: the list streamed into a temporary table the other steps read from;
+- ``one_by_one``: the rows that need more than arithmetic (paid, a plan, "I paid").
 """

@@ -1,4 +1,5 @@
-"""Tenants and their contact points as the arrears list has them.
+"""Tenants and their contact points as the arrears list has them, in a few statements over
+the staged list (handlers/importing/staging.py), however long it is.
 
 A phone gives an ``sms`` and a ``whatsapp`` contact point, an email an ``email`` one. A
 number gone from the records is retired, never written to again; one listed for more than
@@ -7,128 +8,142 @@ one tenant is shared (reminders say nothing personal there).
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
-from handlers.arrears_file import ArrearsRow
-from handlers.importing.bulk import by_tenant, chunks, insert_many
+from handlers.importing.staging import rows
 from storage.models import ContactPoint, Tenant
+from storage.sql import analyze_if_grown
+from storage.types import UTCDateTime
 
-# The row's fields that are the tenant's (phone and email become contact points).
-_TENANT_FIELDS = tuple(
-    f.name
-    for f in fields(ArrearsRow)
-    if f.name not in ("line", "tenant_ref", "phone", "email", "balance_cents", "as_of")
+# The list's columns that are the tenant's (phone and email become contact points).
+TENANT_FIELDS = (
+    "name",
+    "language",
+    "monthly_rent_cents",
+    "street",
+    "postcode",
+    "house_number",
+    "house_number_suffix",
+    "city",
+    "municipality",
+    "administrator",
+    "debt_assistance",
 )
+_tenants = Tenant.__table__
+_points = ContactPoint.__table__
 
 
-async def sync_tenants(
-    session: AsyncSession, rows: list[ArrearsRow], now: datetime
-) -> tuple[dict[str, int], int]:
-    """Create the new tenants and update the changed ones. Returns each row's tenant id by
-    reference, and how many were created."""
-    existing = await _load_tenants(session, [row.tenant_ref for row in rows])
-    new_rows = [row for row in rows if row.tenant_ref not in existing]
-    new_ids = await insert_many(
-        session,
-        Tenant,
-        [
-            {
-                "external_ref": row.tenant_ref,
-                "created_at": now,
-                "updated_at": now,
-                **{name: getattr(row, name) for name in _TENANT_FIELDS},
-            }
-            for row in new_rows
-        ],
-        key=Tenant.external_ref,
+def _at(now: datetime) -> Any:
+    return literal(now, UTCDateTime())
+
+
+def _count(result: Any) -> int:
+    return max(0, int(result.rowcount))
+
+
+async def sync_tenants(session: AsyncSession, now: datetime) -> int:
+    """Create the new tenants, update the changed ones, and note each row's tenant id.
+    Returns how many were created."""
+    known = exists().where(_tenants.c.external_ref == rows.c.tenant_ref)
+    created = await session.execute(
+        insert(_tenants).from_select(
+            ["external_ref", "created_at", "updated_at", *TENANT_FIELDS],
+            select(rows.c.tenant_ref, _at(now), _at(now), *(rows.c[f] for f in TENANT_FIELDS))
+            .where(~known)
+            .order_by(rows.c.line),
+        )
     )
-    changed = []
-    for row in rows:
-        tenant = existing.get(row.tenant_ref)
-        if tenant is None:
-            continue
-        values = {name: getattr(row, name) for name in _TENANT_FIELDS}
-        if any(getattr(tenant, name) != value for name, value in values.items()):
-            changed.append({"id": tenant.id, "updated_at": now, **values})
-    for chunk in chunks(changed):
-        await session.execute(update(Tenant), list(chunk))
-    ids = {ref: tenant.id for ref, tenant in existing.items()}
-    ids.update(new_ids)
-    return ids, len(new_rows)
+    await analyze_if_grown(session, "tenants", _count(created))
+    await session.execute(
+        update(_tenants)
+        .where(
+            _tenants.c.external_ref == rows.c.tenant_ref,
+            or_(*(_tenants.c[f].is_distinct_from(rows.c[f]) for f in TENANT_FIELDS)),
+        )
+        .values({**{f: rows.c[f] for f in TENANT_FIELDS}, "updated_at": _at(now)})
+    )
+    await session.execute(
+        update(rows).where(_tenants.c.external_ref == rows.c.tenant_ref).values(
+            tenant_id=_tenants.c.id
+        )
+    )
+    return _count(created)
 
 
-async def _load_tenants(session: AsyncSession, refs: list[str]) -> dict[str, Tenant]:
-    found: dict[str, Tenant] = {}
-    for chunk in chunks(refs):
-        for tenant in await session.scalars(select(Tenant).where(Tenant.external_ref.in_(chunk))):
-            found[tenant.external_ref] = tenant
-    return found
+def _wanted() -> Any:
+    """Each row's contact points: (tenant_id, channel, address)."""
+
+    def kind(channel: str, address: Any) -> Any:
+        return select(
+            rows.c.tenant_id, literal(channel).label("channel"), address.label("address")
+        ).where(address.is_not(None))
+
+    return union_all(
+        kind("sms", rows.c.phone), kind("whatsapp", rows.c.phone), kind("email", rows.c.email)
+    ).subquery("wanted")
 
 
-def _wanted_points(row: ArrearsRow) -> set[tuple[str, str]]:
-    wanted = set()
-    if row.phone:
-        wanted |= {("sms", row.phone), ("whatsapp", row.phone)}
-    if row.email:
-        wanted.add(("email", row.email))
-    return wanted
-
-
-async def sync_contact_points(
-    session: AsyncSession, rows: list[ArrearsRow], tenant_ids: dict[str, int], now: datetime
-) -> dict[int, list[ContactPoint]]:
+async def sync_contact_points(session: AsyncSession, now: datetime) -> None:
     """Add the list's new contact points, retire those gone from it and bring back those
-    listed again. Returns every contact point of these tenants, by tenant id."""
-    points = await by_tenant(session, ContactPoint, list(tenant_ids.values()))
-    per_tenant: dict[int, list[ContactPoint]] = {}
-    for point in points:
-        per_tenant.setdefault(point.tenant_id, []).append(point)
-    to_insert: list[dict[str, Any]] = []
-    for row in rows:
-        tenant_id = tenant_ids[row.tenant_ref]
-        wanted = _wanted_points(row)
-        have = {(p.channel, p.address): p for p in per_tenant.get(tenant_id, [])}
-        for key in sorted(wanted - have.keys()):
-            to_insert.append(
-                {
-                    "tenant_id": tenant_id,
-                    "channel": key[0],
-                    "address": key[1],
-                    "source": "import",
-                    "verified": True,
-                    "failures": 0,
-                    "created_at": now,
-                }
+    listed again."""
+    wanted = _wanted()
+    have = exists().where(
+        _points.c.tenant_id == wanted.c.tenant_id,
+        _points.c.channel == wanted.c.channel,
+        _points.c.address == wanted.c.address,
+    )
+    added = await session.execute(
+        insert(_points).from_select(
+            ["tenant_id", "channel", "address", "source", "verified", "failures", "shared"]
+            + ["created_at"],
+            select(
+                wanted.c.tenant_id,
+                wanted.c.channel,
+                wanted.c.address,
+                literal("import"),
+                true(),
+                literal(0),
+                literal(False),
+                _at(now),
             )
-        for key, point in have.items():
-            if point.source != "import":
-                continue
-            # A number gone from the records may belong to someone else now.
-            if key not in wanted and point.retired_at is None:
-                point.retired_at = now
-            elif key in wanted and point.retired_at is not None:
-                point.retired_at = None
-    if to_insert:
-        await insert_many(session, ContactPoint, to_insert)
-        touched = sorted({values["tenant_id"] for values in to_insert})
-        for tenant_id in touched:
-            per_tenant[tenant_id] = []
-        for point in await by_tenant(session, ContactPoint, touched):
-            per_tenant[point.tenant_id].append(point)
-    return per_tenant
+            .where(~have)
+            .order_by(wanted.c.tenant_id, wanted.c.channel, wanted.c.address),
+        )
+    )
+    await analyze_if_grown(session, "contact_points", _count(added))
+    # Matched on all three columns, so PostgreSQL can answer with one hash (anti-)join.
+    listed = exists().where(
+        wanted.c.tenant_id == _points.c.tenant_id,
+        wanted.c.channel == _points.c.channel,
+        wanted.c.address == _points.c.address,
+    )
+    from_import = _points.c.source == "import"
+    # A number gone from the records may belong to someone else now.
+    await session.execute(
+        update(_points)
+        .where(
+            from_import,
+            _points.c.retired_at.is_(None),
+            _points.c.tenant_id.in_(select(rows.c.tenant_id)),
+            ~listed,
+        )
+        .values(retired_at=_at(now))
+    )
+    await session.execute(
+        update(_points)
+        .where(from_import, _points.c.retired_at.is_not(None), listed)
+        .values(retired_at=None)
+    )
 
 
-async def mark_shared(session: AsyncSession, points: dict[int, list[ContactPoint]]) -> None:
+async def mark_shared(session: AsyncSession) -> None:
     """Flag every live contact point whose channel and address another tenant uses too, and
-    unflag those no longer shared; one statement that writes only the rows that change. The
-    points already loaded learn the new value too: this import's notices read it."""
+    unflag those no longer shared; one statement that writes only the rows that change."""
     other = aliased(ContactPoint)
     shared = (
         select(other.id)
@@ -140,15 +155,9 @@ async def mark_shared(session: AsyncSession, points: dict[int, list[ContactPoint
         )
         .exists()
     )
-    result = await session.execute(
+    await session.execute(
         update(ContactPoint)
         .where(ContactPoint.shared != shared)
         .values(shared=shared)
-        .returning(ContactPoint.id, ContactPoint.shared)
         .execution_options(synchronize_session=False)
     )
-    changed = {point_id: flag for point_id, flag in result}
-    for loaded in points.values():
-        for point in loaded:
-            if point.id in changed:
-                set_committed_value(point, "shared", changed[point.id])

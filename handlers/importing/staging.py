@@ -1,0 +1,182 @@
+"""The day's list in the database: a temporary table the set-based steps read from.
+
+Rows arrive as a stream and go in by the thousand: PostgreSQL's COPY (asyncpg's
+``copy_records_to_table``), SQLite's ``executemany``. Nothing of the list stays in Python
+memory. The table lives as long as the import's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.arrears_file import ArrearsRow, LineError, Problems, duplicate
+
+# Columns the list gives, in ArrearsRow's names; then those the import works out.
+LISTED = (
+    "line",
+    "tenant_ref",
+    "name",
+    "phone",
+    "email",
+    "language",
+    "monthly_rent_cents",
+    "balance_cents",
+    "as_of",
+    "street",
+    "postcode",
+    "house_number",
+    "house_number_suffix",
+    "city",
+    "municipality",
+    "administrator",
+    "debt_assistance",
+)
+_TEXT = String  # lengths were checked by the parser against the real tables
+
+rows = Table(
+    "import_rows",
+    MetaData(),
+    Column("line", Integer, nullable=False),
+    Column("tenant_ref", _TEXT, nullable=False),
+    Column("name", _TEXT, nullable=False),
+    Column("phone", _TEXT),
+    Column("email", _TEXT),
+    Column("language", _TEXT, nullable=False),
+    Column("monthly_rent_cents", BigInteger, nullable=False),
+    Column("balance_cents", BigInteger, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("street", _TEXT),
+    Column("postcode", _TEXT),
+    Column("house_number", _TEXT),
+    Column("house_number_suffix", _TEXT),
+    Column("city", _TEXT),
+    Column("municipality", _TEXT),
+    Column("administrator", _TEXT),
+    Column("debt_assistance", Boolean, nullable=False),
+    # Worked out by the import:
+    Column("tenant_id", BigInteger),
+    Column("case_id", BigInteger),  # the tenant's open case, or the one this list opened
+    Column("previous_cents", BigInteger),  # that case's balance before this list
+    Column("opened", Boolean, nullable=False, server_default=text("false")),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_BATCH = 10_000
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def create(session: AsyncSession) -> None:
+    if not _postgres(session):
+        # SQLite has no ON COMMIT DROP: a table left by a failed import on this connection
+        # would still be there.
+        await session.execute(text("DROP TABLE IF EXISTS temp.import_rows"))
+    await session.run_sync(lambda sync: rows.create(sync.connection()))
+
+
+async def drop(session: AsyncSession) -> None:
+    """SQLite only; PostgreSQL drops it at commit."""
+    if not _postgres(session):
+        await session.execute(text("DROP TABLE IF EXISTS temp.import_rows"))
+
+
+async def load(
+    session: AsyncSession,
+    stream: Iterator[ArrearsRow | LineError],
+    problems: Problems,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Put every good row in the table and every bad line in ``problems``; returns the rows.
+    Rows after a bad line are stored all the same: a tenant listed twice is found in the
+    table, and the operator wants every problem of the file at once."""
+    postgres = _postgres(session)
+    batch: list[tuple[Any, ...]] = []
+    count = 0
+    for item in stream:
+        if isinstance(item, LineError):
+            problems.add(item)
+            continue
+        count += 1
+        batch.append(_record(item, postgres))
+        if len(batch) >= _BATCH:
+            await _write(session, batch, postgres)
+            batch.clear()
+            if progress is not None:
+                progress(count)
+    if batch:
+        await _write(session, batch, postgres)
+    if progress is not None:
+        progress(count)
+    return count
+
+
+def _record(row: ArrearsRow, postgres: bool) -> tuple[Any, ...]:
+    values = [getattr(row, name) for name in LISTED]
+    if not postgres:
+        # sqlite3's own adapters for dates are deprecated; store as SQLAlchemy's Date does.
+        values[LISTED.index("as_of")] = row.as_of.isoformat()
+        values[LISTED.index("debt_assistance")] = int(row.debt_assistance)
+    return tuple(values)
+
+
+async def _write(session: AsyncSession, batch: list[tuple[Any, ...]], postgres: bool) -> None:
+    connection = await session.connection()
+    if postgres:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "import_rows", records=batch, columns=LISTED
+        )
+        return
+    marks = ", ".join("?" for _ in LISTED)
+    await connection.exec_driver_sql(
+        f"INSERT INTO import_rows ({', '.join(LISTED)}) VALUES ({marks})", batch
+    )
+
+
+async def index(session: AsyncSession) -> None:
+    """After the load: building an index once beats keeping it up row by row."""
+    await session.execute(text("CREATE INDEX import_rows_ref ON import_rows (tenant_ref)"))
+    if _postgres(session):
+        # Temporary tables are never analysed by autovacuum; the planner must see the rows.
+        await session.execute(text("ANALYZE import_rows"))
+
+
+async def index_tenants(session: AsyncSession) -> None:
+    await session.execute(text("CREATE INDEX import_rows_tenant ON import_rows (tenant_id)"))
+    if _postgres(session):
+        await session.execute(text("ANALYZE import_rows"))
+
+
+async def duplicates(session: AsyncSession) -> list[LineError]:
+    """A tenant listed twice: each later line, with the first."""
+    first = (
+        select(rows.c.tenant_ref, func.min(rows.c.line).label("first"))
+        .group_by(rows.c.tenant_ref)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    found = await session.execute(
+        select(rows.c.tenant_ref, rows.c.line, first.c.first)
+        .join(first, first.c.tenant_ref == rows.c.tenant_ref)
+        .where(rows.c.line > first.c.first)
+        .order_by(rows.c.line)
+    )
+    return [duplicate(ref, line, earlier) for ref, line, earlier in found]
