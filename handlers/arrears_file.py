@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import String
 
 from handlers.arrears_values import (
-    MAX_AMOUNT_CENTS,
     parse_amount,
     parse_date,
     parse_phone,

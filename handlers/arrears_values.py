@@ -106,6 +106,7 @@ def _valid_dutch_nine_digits() -> re.Pattern[str]:
         and kind.national_number_pattern
         and (not kind.possible_length or 9 in kind.possible_length)
     ]
+    assert metadata.general_desc is not None
     general = metadata.general_desc.national_number_pattern
     return re.compile(f"(?=(?:{general})$)(?:{'|'.join(f'(?:{p})' for p in patterns)})")
 

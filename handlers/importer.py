@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from handlers.arrears_file import ArrearsFileError, LineError, Problems
 from handlers.arrears_source import ArrearsSource
@@ -32,7 +33,7 @@ from storage.sql import plan_for_bulk, refresh_statistics
 
 # After a bulk load PostgreSQL's planner still believes the tables are small until ANALYZE.
 _REFRESH_STATISTICS_AFTER = 1000
-_batches = ImportBatch.__table__
+_batches = cast(Table, ImportBatch.__table__)
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,7 @@ async def import_arrears(
         await plan_for_bulk(session)
         await staging.create(session)
         problems = Problems()
-        count = await staging.load(
-            session, source.read(), problems, lambda n: tell("reading", n)
-        )
+        count = await staging.load(session, source.read(), problems, lambda n: tell("reading", n))
         await staging.index(session)
         twice = await staging.duplicates(session)
         if problems or twice:
@@ -126,6 +125,4 @@ async def import_arrears(
         if created + counts.opened >= _REFRESH_STATISTICS_AFTER:
             await refresh_statistics(session)
         await staging.drop(session)
-        return ImportSummary(
-            batch_id, count, created, counts.opened, counts.updated, counts.closed
-        )
+        return ImportSummary(batch_id, count, created, counts.opened, counts.updated, counts.closed)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.importing.one_by_one import settle
@@ -25,10 +25,10 @@ from storage.models import ArrearsSnapshot, Case, CaseEvent, PaymentPlan
 from storage.sql import analyze_if_grown, json_object
 from storage.types import UTCDateTime
 
-_snapshots = ArrearsSnapshot.__table__
-_cases = Case.__table__
-_events = CaseEvent.__table__
-_plans = PaymentPlan.__table__
+_snapshots = cast(Table, ArrearsSnapshot.__table__)
+_cases = cast(Table, Case.__table__)
+_events = cast(Table, CaseEvent.__table__)
+_plans = cast(Table, PaymentPlan.__table__)
 
 
 @dataclass(frozen=True)

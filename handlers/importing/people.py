@@ -9,9 +9,9 @@ one tenant is shared (reminders say nothing personal there).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import Table, exists, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -34,8 +34,18 @@ TENANT_FIELDS = (
     "administrator",
     "debt_assistance",
 )
-_tenants = Tenant.__table__
-_points = ContactPoint.__table__
+_POINT_COLUMNS = (
+    "tenant_id",
+    "channel",
+    "address",
+    "source",
+    "verified",
+    "failures",
+    "shared",
+    "created_at",
+)
+_tenants = cast(Table, Tenant.__table__)
+_points = cast(Table, ContactPoint.__table__)
 
 
 def _at(now: datetime) -> Any:
@@ -68,9 +78,9 @@ async def sync_tenants(session: AsyncSession, now: datetime) -> int:
         .values({**{f: rows.c[f] for f in TENANT_FIELDS}, "updated_at": _at(now)})
     )
     await session.execute(
-        update(rows).where(_tenants.c.external_ref == rows.c.tenant_ref).values(
-            tenant_id=_tenants.c.id
-        )
+        update(rows)
+        .where(_tenants.c.external_ref == rows.c.tenant_ref)
+        .values(tenant_id=_tenants.c.id)
     )
     return _count(created)
 
@@ -99,8 +109,7 @@ async def sync_contact_points(session: AsyncSession, now: datetime) -> None:
     )
     added = await session.execute(
         insert(_points).from_select(
-            ["tenant_id", "channel", "address", "source", "verified", "failures", "shared"]
-            + ["created_at"],
+            [*_POINT_COLUMNS],
             select(
                 wanted.c.tenant_id,
                 wanted.c.channel,
