@@ -15,24 +15,16 @@ from sqlalchemy import Table, exists, insert, literal, or_, select, true, union_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from handlers.importing.staging import rows
+from handlers.importing.staging import LISTED, rows
 from storage.models import ContactPoint, Tenant
 from storage.sql import analyze_if_grown
 from storage.types import UTCDateTime
 
 # The list's columns that are the tenant's (phone and email become contact points).
-TENANT_FIELDS = (
-    "name",
-    "language",
-    "monthly_rent_cents",
-    "street",
-    "postcode",
-    "house_number",
-    "house_number_suffix",
-    "city",
-    "municipality",
-    "administrator",
-    "debt_assistance",
+TENANT_FIELDS = tuple(
+    name
+    for name in LISTED
+    if name not in ("line", "tenant_ref", "phone", "email", "balance_cents", "as_of")
 )
 _POINT_COLUMNS = (
     "tenant_id",

@@ -8,6 +8,7 @@ memory. The table lives as long as the import's transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import (
@@ -27,26 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.arrears_file import ArrearsRow, LineError, Problems, duplicate
 
-# Columns the list gives, in ArrearsRow's names; then those the import works out.
-LISTED = (
-    "line",
-    "tenant_ref",
-    "name",
-    "phone",
-    "email",
-    "language",
-    "monthly_rent_cents",
-    "balance_cents",
-    "as_of",
-    "street",
-    "postcode",
-    "house_number",
-    "house_number_suffix",
-    "city",
-    "municipality",
-    "administrator",
-    "debt_assistance",
-)
+# Columns the list gives, in ArrearsRow's names and order; then those the import works out.
+LISTED = tuple(f.name for f in fields(ArrearsRow))
 _TEXT = String  # lengths were checked by the parser against the real tables
 
 rows = Table(
