@@ -51,3 +51,10 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
 
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if postgres_url() else ["sqlite"]
+
+
+def sync_url(url: str) -> str:
+    """The same database for a synchronous driver (APScheduler's SQLAlchemyJobStore)."""
+    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
+    scheme, _, rest = url.partition("://")
+    return f"{driver.get(scheme, scheme)}://{rest}"

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=60.0, gt=0)
     dispatch_seconds: float = Field(default=5.0, gt=0)
-    batch_size: int = Field(default=200, gt=0, le=5000)
+    batch_size: int = Field(default=1000, gt=0, le=5000)
     send_lease_seconds: int = Field(
         default=300,
         ge=3,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from messaging.render import money, render
 from messaging.routing import Reachable
 from storage.models import Message, Tenant
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts, insert_many
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,16 @@ async def enqueue(session: AsyncSession, **message: Any) -> int | None:
         insert_ignoring_conflicts(session, Message).returning(Message.id), [outbound(**message)]
     )
     return result.scalar_one_or_none()
+
+
+async def insert_outbound_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """insert_outbound for large batches (the tick): the same rows and answer, sent as one
+    array per column (storage.sql.insert_many) instead of one set of values per row."""
+    queued = await insert_many(
+        session,
+        Message.metadata.tables[Message.__tablename__],
+        rows,
+        ignore_conflicts=True,
+        returning=["id", "idempotency_key"],
+    )
+    return {key: message_id for message_id, key in queued if key is not None}
