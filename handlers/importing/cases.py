@@ -60,13 +60,23 @@ async def sync_snapshots(session: AsyncSession, batch_id: int) -> None:
     )
 
 
-def _event(session: AsyncSession, now: datetime, kind: str, **data: Any) -> Any:
-    return select(
-        rows.c.case_id,
-        _at(now),
-        literal("import"),
-        literal(kind),
-        json_object(session, **data),
+async def _write_events(
+    session: AsyncSession, now: datetime, kind: str, where: Any, **data: Any
+) -> None:
+    """One event of ``kind`` for each staged row matching ``where``, in the list's order."""
+    await session.execute(
+        insert(_events).from_select(
+            ["case_id", "at", "actor", "kind", "data"],
+            select(
+                rows.c.case_id,
+                _at(now),
+                literal("import"),
+                literal(kind),
+                json_object(session, **data),
+            )
+            .where(where)
+            .order_by(rows.c.line),
+        )
     )
 
 
@@ -102,21 +112,14 @@ async def sync_cases(
         .values(case_id=_cases.c.id, previous_cents=_cases.c.balance_cents)
     )
     changed = and_(rows.c.case_id.is_not(None), rows.c.previous_cents != rows.c.balance_cents)
-    columns = ["case_id", "at", "actor", "kind", "data"]
-    await session.execute(
-        insert(_events).from_select(
-            columns,
-            _event(
-                session,
-                now,
-                "balance_changed",
-                previous_cents=rows.c.previous_cents,
-                balance_cents=rows.c.balance_cents,
-                as_of=rows.c.as_of,
-            )
-            .where(changed)
-            .order_by(rows.c.line),
-        )
+    await _write_events(
+        session,
+        now,
+        "balance_changed",
+        changed,
+        previous_cents=rows.c.previous_cents,
+        balance_cents=rows.c.balance_cents,
+        as_of=rows.c.as_of,
     )
     await session.execute(
         update(_cases)
@@ -163,19 +166,13 @@ async def sync_cases(
         )
         .values(case_id=_cases.c.id, opened=True)
     )
-    await session.execute(
-        insert(_events).from_select(
-            columns,
-            _event(
-                session,
-                now,
-                "opened",
-                balance_cents=rows.c.balance_cents,
-                arrears_since=rows.c.as_of,
-            )
-            .where(rows.c.opened)
-            .order_by(rows.c.line),
-        )
+    await _write_events(
+        session,
+        now,
+        "opened",
+        rows.c.opened,
+        balance_cents=rows.c.balance_cents,
+        arrears_since=rows.c.as_of,
     )
     looked = await settle(session, _needs_a_look(), policy, letterhead, available, now)
     return CaseCounts(
