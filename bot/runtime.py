@@ -58,6 +58,7 @@ def build_channels(
                     status_callback=callback,
                     content_sids=settings.whatsapp_content_sids,
                     api_base_url=settings.twilio_api_base_url,
+                    connections=settings.send_concurrency,
                 )
     if settings.telegram_bot_token:
         channels["telegram"] = TelegramChannel(

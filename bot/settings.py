@@ -46,7 +46,11 @@ class Settings(BaseSettings):
         "every third of it, so only a dead worker's messages are taken over.",
     )
     send_concurrency: int = Field(
-        default=8, ge=1, le=200, description="Messages one worker may have in flight at once."
+        default=16,
+        ge=1,
+        le=200,
+        description="Messages one worker may have in flight at once (each until its outcome "
+        "is committed). Provider rate limits hold per sender whatever this is.",
     )
     send_timeout_seconds: float = Field(
         default=15.0,

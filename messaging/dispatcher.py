@@ -4,20 +4,31 @@ Claiming and recording are short transactions; sending happens between them, out
 transaction, so a slow provider never holds a database lock. The clock is read at each
 decision, never once per run:
 
-- a claim holds a message for ``lease``; a heartbeat renews the leases of the messages this
-  worker still holds, so a live worker never loses one to another worker, however slowly the
+- a claim holds a message for ``lease``; a heartbeat renews the leases of all the messages
+  this worker holds, so a live worker never loses one to another worker, however slowly the
   provider (or its rate limit) lets it send;
+- at most ``concurrency`` messages hold a send slot at once. A message takes a slot when
+  its work starts (it then waits for an earlier message to its address, takes its turn in
+  the provider's rate limit, is checked against the window and sent) and frees it only once
+  its outcome is committed. The worker claims up to ``concurrency`` more ahead, so the next
+  sends are claimed while these are sent; those have reached no provider and are given back
+  on stop;
+- provider rate limits are shared by all workers through the database
+  (``messaging.send_budget``); the sends of a worker that take their turns at the same
+  moment do so in one statement (``messaging.turns``);
 - the sending window is checked just before each provider call, with a margin: a message
   whose moment has left the window goes back to the queue for the next allowed moment;
-- each outcome is committed right after its own send, so a crash re-sends at most the
-  messages whose provider call was in flight (Twilio's API has no idempotency key);
-- at most ``concurrency`` messages are in flight per worker; provider rate limits are shared
-  by all workers through the database (``messaging.send_budget``);
+- a send's outcome is committed before its slot is freed and before it counts as done.
+  Sends that finish close together are committed together, in one transaction
+  (``messaging.recorder``), each waiting for the commit that holds its record; retries and
+  failures, which are rare, are committed one by one (``messaging.outcomes``). So a crash
+  re-sends at most the messages that held a slot and had reached their provider call: at
+  most ``concurrency`` (Twilio's API has no idempotency key);
 - ``stop`` stops claiming, gives back what has not reached the provider, lets the calls in
   flight finish (bounded) and records them.
 
 Claiming and leases are ``messaging.claims``; one provider call is
-``messaging.provider_call``; recording an outcome is ``messaging.outcomes``.
+``messaging.provider_call``.
 """
 
 from __future__ import annotations
@@ -27,22 +38,20 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
 from messaging.channels.base import ChannelAdapter, SendResult, TransientSendError
 from messaging.claims import Claimed, claim_due, outbound_of, renew_leases
+from messaging.connecting import engine_of
 from messaging.heartbeat import Heartbeat
-from messaging.outcomes import (
-    DispatchResult,
-    record_failed,
-    record_retry,
-    record_sent,
-    release,
-)
+from messaging.outcomes import DispatchResult, record_failed, record_retry, release
 from messaging.provider_call import Outcome, call_provider
+from messaging.recorder import Recorder, Sent
 from messaging.send_budget import DatabaseBudget
+from messaging.turns import Turns
 from rules.clock import Clock
 from rules.policy import Policy
 from rules.retry import MAX_ATTEMPTS, retry_delay
@@ -57,6 +66,12 @@ log = logging.getLogger(__name__)
 WINDOW_MARGIN = timedelta(seconds=2)
 # A message whose handling hit an error (before its provider call) is tried again after this.
 RETRY_AFTER_ERROR = timedelta(seconds=30)
+# Looking for the claims of workers that died reads every message being sent (and what the
+# database has not yet vacuumed of them): while the queue keeps a worker busy, at most this
+# often (seconds); whenever it runs dry, at once. They were held a whole lease already.
+LAPSED_EVERY = 5.0
+# A turn less than this away is taken at once: the event loop's timers are no finer.
+TIMER_RESOLUTION = 0.001
 
 
 class Observer(Protocol):
@@ -86,18 +101,24 @@ class Dispatcher:
         observer: Observer | None = None,
     ) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)
         self._channels = channels
         self._policy = policy
         self._clock = clock
         self._concurrency = max(1, concurrency)
+        # Claimed at most: the sends holding a slot and as many waiting for one.
+        self._holding = 2 * self._concurrency
+        self._look_for_lapsed = 0.0  # time.monotonic() of the next look for lapsed claims
         self._lease = lease
-        self._budget = budget
+        self._turns = Turns(budget) if budget is not None else None
         self._send_timeout = send_timeout
         self._poll = poll_seconds
         self._observer = observer
+        self._recorder = Recorder(self._engine)
         # One token per dispatcher: every claim it makes, and every lease it renews.
         self.token = secrets.token_hex(16)
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._ready: deque[tuple[Claimed, DispatchResult]] = deque()  # claimed, no slot yet
+        self._tasks: dict[int, asyncio.Task[None]] = {}  # holding a slot
         self._lines: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._calling: set[int] = set()  # handed to the provider
         self._finished = 0  # sends completed so far
@@ -145,8 +166,8 @@ class Dispatcher:
                 except Exception as error:
                     log.error("could not claim messages (%s); trying again", describe(error))
                     claimed = []
-                if claimed and len(self._tasks) < self._concurrency:
-                    continue  # more may be due: claim until the slots are full
+                if claimed and self._held() < self._holding:
+                    continue  # more may be due: claim until the worker holds its fill
                 self._wake.clear()
                 waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
                 waiters += list(self._tasks.values())
@@ -167,6 +188,8 @@ class Dispatcher:
         self._stopping = True
         self._stop.set()  # wakes the sends waiting for their turn: they give back
         self._wake.set()
+        await self._give_back([item for item, _ in self._ready])
+        self._ready.clear()
         pending = list(self._tasks.values())
         if pending:
             _, late = await asyncio.wait(pending, timeout=grace)
@@ -177,16 +200,44 @@ class Dispatcher:
             if late:
                 log.warning("stopped with %d sends unanswered by the provider", len(late))
                 await asyncio.wait(late)
+        await self._recorder.settled()
+        if self._turns is not None:
+            await self._turns.settled()
 
     # -- claiming ------------------------------------------------------------------------
 
+    def _held(self) -> int:
+        return len(self._tasks) + len(self._ready)
+
     async def _fill(self, result: DispatchResult) -> list[Claimed]:
-        free = self._concurrency - len(self._tasks)
-        if free <= 0:
+        # At most a slot's worth at a time: the first claim fills the send slots, and the
+        # next ones, made while those are sent, claim as many again ahead.
+        wanted = min(self._concurrency, self._holding - self._held())
+        if wanted <= 0:
             return []
         now = self._clock.now()
-        claimed = await claim_due(self._sessions, self.token, free, now, self._lease)
-        for item in claimed:
+        look = time.monotonic() >= self._look_for_lapsed
+        claimed = await claim_due(self._engine, self.token, wanted, now, self._lease, lapsed=look)
+        if not look and len(claimed) < wanted:
+            # The queue ran dry: what is left due may be a dead worker's.
+            more = await claim_due(
+                self._engine, self.token, wanted - len(claimed), now, self._lease
+            )
+            claimed = sorted([*claimed, *more], key=lambda item: item.claim.message_id)
+            look = True
+        if look:
+            self._look_for_lapsed = time.monotonic() + LAPSED_EVERY
+        if self._stopping:  # stopped while claiming
+            await self._give_back(claimed)
+            return []
+        self._ready.extend((item, result) for item in claimed)
+        self._start()
+        return claimed
+
+    def _start(self) -> None:
+        """Give free send slots to the oldest claimed messages."""
+        while self._ready and len(self._tasks) < self._concurrency and not self._stopping:
+            item, result = self._ready.popleft()
             # Two messages to one address go out in the order they were written (a chat's
             # "linked" before the question that follows it): the later waits for the earlier.
             line = (item.message.channel, item.message.address)
@@ -194,7 +245,13 @@ class Dispatcher:
             self._tasks[item.claim.message_id] = task
             self._lines[line] = task
             task.add_done_callback(self._forget(item.claim.message_id, line))
-        return claimed
+
+    async def _give_back(self, items: list[Claimed]) -> None:
+        """Stopping before the provider saw them: due again at once, for another worker."""
+        try:
+            await release(self._sessions, [item.claim for item in items], None)
+        except Exception as error:
+            log.error("could not give back %d messages (%s)", len(items), describe(error))
 
     def _forget(
         self, message_id: int, line: tuple[str, str]
@@ -204,6 +261,7 @@ class Dispatcher:
             if self._lines.get(line) is task:
                 del self._lines[line]
             self._finished += 1
+            self._start()
 
         return done
 
@@ -216,7 +274,8 @@ class Dispatcher:
         work ended without a record (an error) is not renewed: its lease runs out and
         another worker takes it."""
         until = self._clock.now() + self._lease
-        return await renew_leases(self._sessions, self.token, list(self._tasks), until)
+        held = [*self._tasks, *(item.claim.message_id for item, _ in self._ready)]
+        return await renew_leases(self._sessions, self.token, held, until)
 
     # -- one message ---------------------------------------------------------------------
 
@@ -242,9 +301,9 @@ class Dispatcher:
     async def _work(self, item: Claimed, result: DispatchResult) -> None:
         claim = item.claim
         # Database work is never cancelled half-way: a stop is noticed between steps.
-        if self._budget is not None:
-            wait = await self._budget.reserve(claim.channel)
-            if wait > 0 and not self._stopping:
+        if self._turns is not None:
+            wait = await self._turns.take(claim.channel)
+            if wait >= TIMER_RESOLUTION and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), wait)
         if self._stopping:
@@ -270,7 +329,7 @@ class Dispatcher:
         claim = item.claim
         now = self._clock.now()
         if isinstance(outcome, SendResult):
-            if await record_sent(self._sessions, claim, outcome.provider_id, now):
+            if await self._recorder.sent(Sent(claim, outcome.provider_id, now)):
                 result.sent += 1
                 result.by_channel[claim.channel] = result.by_channel.get(claim.channel, 0) + 1
                 self._observe(claim.channel, "sent")

@@ -1,4 +1,7 @@
-"""Recording what became of one message, in its own short transaction, right after its send.
+"""Recording what became of one message that did not simply go: a retry, a failure (and
+its fallback), or a message given back unsent. Each in its own short transaction, right
+after its send; they are rare. Sends that went are recorded in groups
+(``messaging.recorder``).
 
 Every write is guarded by the claim token: a worker that lost its claim (its lease ran out
 and another worker took the message) records nothing over the other's work.
@@ -56,7 +59,7 @@ def _held(claim: Claim) -> Any:
     return (Message.id == claim.message_id) & (Message.claim_token == claim.token)
 
 
-def _lost(claim: Claim, what: str) -> None:
+def lost(claim: Claim, what: str) -> None:
     log.warning(
         "message %d: claim lost before its %s was recorded (lease ran out?)",
         claim.message_id,
@@ -70,37 +73,8 @@ async def _settle(session: AsyncSession, claim: Claim, what: str, **values: Any)
         update(Message).where(_held(claim)).values(**values, claimed_until=None, claim_token=None)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        _lost(claim, what)
+        lost(claim, what)
         return False
-    return True
-
-
-async def record_sent(
-    sessions: SessionMaker, claim: Claim, provider_id: str, now: datetime
-) -> bool:
-    async with sessions() as session, session.begin():
-        sent = {"status": "sent", "provider_id": provider_id, "sent_at": now, "last_error": None}
-        if not await _settle(session, claim, "send", **sent):
-            return False
-        if claim.contact_point_id is not None:
-            await session.execute(
-                update(ContactPoint)
-                .where(ContactPoint.id == claim.contact_point_id, ContactPoint.failures != 0)
-                .values(failures=0)
-            )
-        if claim.case_id is not None:
-            await session.execute(
-                update(Case).where(Case.id == claim.case_id).values(last_contact_at=now)
-            )
-            case_ops.add_event(
-                session,
-                claim.case_id,
-                "message_sent",
-                now,
-                message_id=claim.message_id,
-                channel=claim.channel,
-                attempt=claim.attempts,
-            )
     return True
 
 
@@ -140,9 +114,16 @@ async def release(sessions: SessionMaker, claims: list[Claim], at: datetime | No
     }
     if at is not None:
         values["next_attempt_at"] = at
+    by_token: dict[str, list[int]] = {}
+    for claim in claims:
+        by_token.setdefault(claim.token, []).append(claim.message_id)
     async with sessions() as session, session.begin():
-        for claim in claims:
-            await session.execute(update(Message).where(_held(claim)).values(**values))
+        for token, ids in by_token.items():  # one worker's claims share one token
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_(ids), Message.claim_token == token)
+                .values(**values)
+            )
 
 
 async def record_failed(
@@ -156,7 +137,7 @@ async def record_failed(
     async with sessions() as session, session.begin():
         message = await session.scalar(select(Message).where(_held(claim)))
         if message is None:
-            _lost(claim, "failure")
+            lost(claim, "failure")
             return None
         case = None
         if message.case_id is not None:

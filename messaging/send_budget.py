@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import Float, bindparam, case, update
 
+from messaging.connecting import engine_of, one_statement
 from storage.db import SessionMaker
 from storage.models import SendBudget
 from storage.sql import insert_ignoring_conflicts
@@ -34,29 +37,40 @@ class DatabaseBudget:
     def limits(self, sender: str) -> bool:
         return sender in self._interval
 
-    async def reserve(self, sender: str) -> float:
-        """Take the sender's next slot; the seconds to wait until it (0: go now)."""
+    async def reserve_many(self, sender: str, count: int) -> list[float]:
+        """Take the sender's next ``count`` slots in one statement (the sends of a worker
+        asking together, ``messaging.turns``); the seconds to wait until each, in order
+        (0: go now)."""
         interval = self._interval.get(sender)
-        if interval is None:
-            return 0.0
+        if interval is None or count <= 0:
+            return [0.0] * max(count, 0)
         now = self._wall()
-        statement = (
-            update(SendBudget)
-            .where(SendBudget.sender == sender)
-            .values(
-                next_slot=case((SendBudget.next_slot > now, SendBudget.next_slot), else_=now)
-                + interval
-            )
-            .returning(SendBudget.next_slot)
-        )
-        async with self._sessions() as session, session.begin():
-            after = (await session.execute(statement)).scalar_one_or_none()
+        span = interval * count
+        values = {"which": sender, "now": now, "span": span}
+        # On the send path: a plain connection, one statement (messaging.connecting).
+        async with one_statement(engine_of(self._sessions)).begin() as connection:
+            after = (await connection.execute(_taking(), values)).scalar_one_or_none()
             if after is None:
-                # The first send ever for this sender: create its row, then take the slot.
-                await session.execute(
-                    insert_ignoring_conflicts(session, SendBudget).values(
+                await connection.execute(
+                    # The first send ever for this sender: create its row, then take.
+                    insert_ignoring_conflicts(connection, SendBudget).values(
                         sender=sender, next_slot=now
                     )
                 )
-                after = (await session.execute(statement)).scalar_one()
-        return max(0.0, float(after) - interval - now)
+                after = (await connection.execute(_taking(), values)).scalar_one()
+        first = float(after) - span
+        return [max(0.0, first + i * interval - now) for i in range(count)]
+
+
+@cache
+def _taking() -> Any:
+    """Push a sender's next free slot ``span`` seconds past the later of it and ``now``;
+    built once, as building it costs more than running it."""
+    now = bindparam("now", type_=Float)
+    later = case((SendBudget.next_slot > now, SendBudget.next_slot), else_=now)
+    return (
+        update(SendBudget)
+        .where(SendBudget.sender == bindparam("which"))
+        .values(next_slot=later + bindparam("span", type_=Float))
+        .returning(SendBudget.next_slot)
+    )

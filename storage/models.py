@@ -139,7 +139,9 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("channel", "provider_id"),
-        Index("ix_messages_outbox", "status", "next_attempt_at"),
+        # The outbox in the order it is claimed (due first, then as written): a claim reads
+        # only the rows it takes, however long the queue.
+        Index("ix_messages_outbox", "status", "next_attempt_at", "id"),
         Index("ix_messages_tenant_created", "tenant_id", "created_at"),
         # What was said to an address we could not tie to a tenant (answered once a day).
         Index("ix_messages_address", "channel", "address", "created_at"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
+from aiohttp import ClientSession, TCPConnector
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -82,6 +83,7 @@ class TwilioChannel:
         content_sids: dict[str, str] | None = None,
         api_base_url: str | None = None,
         limiter: RateLimiter | None = None,
+        connections: int = 100,
     ) -> None:
         if channel not in ("sms", "whatsapp"):
             raise ValueError(f"Twilio does not carry {channel}")
@@ -95,6 +97,9 @@ class TwilioChannel:
         # The dispatcher paces sends for all workers together (messaging.send_budget); a
         # limiter here paces this process alone, for callers outside the dispatcher.
         self._limiter = limiter or (RateLimiter(per_second) if per_second else None)
+        # The calls this adapter makes at once at most (a worker's send concurrency): one
+        # pool of that many connections, kept alive from call to call.
+        self._connections = connections
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
 
@@ -104,7 +109,8 @@ class TwilioChannel:
     def _api(self) -> Client:
         # The async http client must be created inside the running event loop.
         if self._client is None:
-            self._http = AsyncTwilioHttpClient(logger=_quiet_logger)
+            self._http = AsyncTwilioHttpClient(logger=_quiet_logger, pool_connections=False)
+            self._http.session = ClientSession(connector=TCPConnector(limit=self._connections))
             self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
             if self._api_base_url:
                 self._client.api.base_url = self._api_base_url

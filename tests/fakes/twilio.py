@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -46,6 +48,7 @@ class FakeTwilio:
     # … or only reads this clock (one that runs by itself).
     clock_source: Clock | None = None
     in_progress: int = 0
+    peak_in_progress: int = 0  # the most requests it was answering at once (with a delay)
     # The first request takes this long before it is recorded (real seconds): a later one
     # sent alongside it would be recorded first.
     slow_first: float = 0.0
@@ -65,6 +68,7 @@ class FakeTwilio:
         self.requests.append(Recorded(request.path, (user, password), form, at, time.monotonic()))
         if self.delay:
             self.in_progress += 1
+            self.peak_in_progress = max(self.peak_in_progress, self.in_progress)
             try:
                 await asyncio.sleep(self.delay)
             finally:
@@ -108,3 +112,37 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
 def signature(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
     """X-Twilio-Signature as Twilio computes it for a webhook to ``url``."""
     return str(RequestValidator(token).compute_signature(url, form))
+
+
+# -- in a process of its own -------------------------------------------------------------
+# A benchmark runs the fake in another process, so the fake's work does not share the event
+# loop (or the core) of what is measured. `python -m tests.fakes.twilio` prints its URL and
+# serves until its stdin closes; GET /_fake/received says what it got, DELETE forgets it.
+
+
+async def _received(fake: FakeTwilio, request: web.Request) -> web.Response:
+    if request.method == "DELETE":
+        fake.requests.clear()
+        return web.json_response({})
+    counts: dict[str, int] = {}
+    for recorded in fake.requests:
+        to = recorded.form.get("To", "")
+        counts[to] = counts.get(to, 0) + 1
+    most = max(counts.values(), default=0)
+    return web.json_response(
+        {"requests": len(fake.requests), "addresses": len(counts), "most": most}
+    )
+
+
+async def _serve_until_stdin_closes() -> None:
+    fake = FakeTwilio()
+    app = web.Application()
+    app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", fake.messages)
+    app.router.add_route("*", "/_fake/received", partial(_received, fake))
+    async with serve_on_loopback(app) as url:
+        print(url, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+if __name__ == "__main__":
+    asyncio.run(_serve_until_stdin_closes())
