@@ -23,7 +23,7 @@ from sqlalchemy import Table, insert, select, update
 from handlers.arrears_file import ArrearsFileError, LineError, Problems
 from handlers.arrears_source import ArrearsSource
 from handlers.importing import staging
-from handlers.importing.cases import sync_cases, sync_snapshots
+from handlers.importing.cases import identify, sync_cases, sync_snapshots
 from handlers.importing.people import mark_shared, sync_contact_points, sync_tenants
 from messaging.outbox import Letterhead
 from rules.policy import Policy
@@ -112,6 +112,7 @@ async def import_arrears(
         )
         assert batch_id is not None
         created = await sync_tenants(session, now)
+        await identify(session)
         await staging.index_tenants(session)
         await sync_contact_points(session, now)
         await mark_shared(session)

@@ -24,6 +24,12 @@ def create_engine(
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_timeout", 10)
+        if parsed.get_driver_name() == "asyncpg":
+            # An import's staging table is a temporary table, held in the session's own
+            # buffers (8 MB by default, fixed once the session used one): 100,000 rows then
+            # spill to disk at every step. Memory is taken only by a session that uses it.
+            connect_args = kwargs.setdefault("connect_args", {})
+            connect_args.setdefault("server_settings", {}).setdefault("temp_buffers", "64MB")
         return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
     if parsed.database in (None, "", ":memory:"):
         # aiosqlite's :memory: is one private connection per pool slot: data would vanish.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.importing.one_by_one import settle
@@ -21,7 +21,7 @@ from handlers.importing.staging import rows
 from messaging.outbox import Letterhead
 from rules.cadence import CaseStatus, first_action_at
 from rules.policy import Policy
-from storage.models import ArrearsSnapshot, Case, CaseEvent, PaymentPlan
+from storage.models import ArrearsSnapshot, Case, CaseEvent, PaymentPlan, Tenant
 from storage.sql import analyze_if_grown, json_object
 from storage.types import UTCDateTime
 
@@ -29,6 +29,7 @@ _snapshots = cast(Table, ArrearsSnapshot.__table__)
 _cases = cast(Table, Case.__table__)
 _events = cast(Table, CaseEvent.__table__)
 _plans = cast(Table, PaymentPlan.__table__)
+_tenants = cast(Table, Tenant.__table__)
 
 
 @dataclass(frozen=True)
@@ -80,20 +81,37 @@ async def _write_events(
     )
 
 
-def _needs_a_look() -> Any:
-    """Rows of an open case that take more than a new balance (handlers/importing/one_by_one)."""
-    return and_(
-        rows.c.case_id.is_not(None),
-        ~rows.c.opened,
-        or_(
-            rows.c.balance_cents <= 0,
-            exists().where(
-                _cases.c.id == rows.c.case_id,
-                _cases.c.status == CaseStatus.PAUSED,
-                _cases.c.pause_reason == "paid",
-            ),
-            exists().where(_plans.c.case_id == rows.c.case_id, _plans.c.status == "active"),
-        ),
+async def identify(session: AsyncSession) -> None:
+    """Note each row's tenant and open case, that case's balance before this list, and
+    whether it takes more than a new balance (paid, a tenant who said "I paid", an active
+    plan: handlers/importing/one_by_one.py). One pass over the staged list: each pass
+    writes every row of it again."""
+    has_plan = exists().where(_plans.c.case_id == _cases.c.id, _plans.c.status == "active")
+    said_paid = and_(_cases.c.status == CaseStatus.PAUSED, _cases.c.pause_reason == "paid")
+    known = (
+        select(
+            _tenants.c.id.label("tenant_id"),
+            _tenants.c.external_ref,
+            _cases.c.id.label("case_id"),
+            _cases.c.balance_cents,
+            case((_cases.c.id.is_(None), False), else_=or_(said_paid, has_plan)).label("held"),
+        )
+        .select_from(_tenants)
+        .outerjoin(
+            _cases,
+            and_(_cases.c.tenant_id == _tenants.c.id, _cases.c.status != CaseStatus.CLOSED),
+        )
+        .subquery("known")
+    )
+    await session.execute(
+        update(rows)
+        .where(known.c.external_ref == rows.c.tenant_ref)
+        .values(
+            tenant_id=known.c.tenant_id,
+            case_id=known.c.case_id,
+            previous_cents=known.c.balance_cents,
+            look=and_(known.c.case_id.is_not(None), or_(rows.c.balance_cents <= 0, known.c.held)),
+        )
     )
 
 
@@ -105,12 +123,7 @@ async def sync_cases(
     now: datetime,
 ) -> CaseCounts:
     """Open and update cases as the balances say; close, resume and hold plans against the
-    list for the rows that need it."""
-    await session.execute(
-        update(rows)
-        .where(_cases.c.tenant_id == rows.c.tenant_id, _cases.c.status != CaseStatus.CLOSED)
-        .values(case_id=_cases.c.id, previous_cents=_cases.c.balance_cents)
-    )
+    list for the rows that need it (``identify`` noted which)."""
     changed = and_(rows.c.case_id.is_not(None), rows.c.previous_cents != rows.c.balance_cents)
     await _write_events(
         session,
@@ -127,7 +140,7 @@ async def sync_cases(
         .values(balance_cents=rows.c.balance_cents, version=_cases.c.version + 1)
     )
     plainly_changed = await session.scalar(
-        select(func.count()).select_from(rows).where(changed, ~_needs_a_look())
+        select(func.count()).select_from(rows).where(changed, ~rows.c.look)
     )
     opened = await session.execute(
         insert(_cases).from_select(
@@ -174,7 +187,7 @@ async def sync_cases(
         balance_cents=rows.c.balance_cents,
         arrears_since=rows.c.as_of,
     )
-    looked = await settle(session, _needs_a_look(), policy, letterhead, available, now)
+    looked = await settle(session, rows.c.look, policy, letterhead, available, now)
     return CaseCounts(
         opened=max(0, int(opened.rowcount)),  # type: ignore[attr-defined]
         updated=int(plainly_changed or 0) + looked.updated,

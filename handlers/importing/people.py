@@ -11,7 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import (
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,8 +61,8 @@ def _count(result: Any) -> int:
 
 
 async def sync_tenants(session: AsyncSession, now: datetime) -> int:
-    """Create the new tenants, update the changed ones, and note each row's tenant id.
-    Returns how many were created."""
+    """Create the new tenants and update the changed ones. Returns how many were created.
+    Each row's tenant id is noted with its case (handlers/importing/cases.identify)."""
     known = exists().where(_tenants.c.external_ref == rows.c.tenant_ref)
     created = await session.execute(
         insert(_tenants).from_select(
@@ -68,11 +80,6 @@ async def sync_tenants(session: AsyncSession, now: datetime) -> int:
             or_(*(_tenants.c[f].is_distinct_from(rows.c[f]) for f in TENANT_FIELDS)),
         )
         .values({**{f: rows.c[f] for f in TENANT_FIELDS}, "updated_at": _at(now)})
-    )
-    await session.execute(
-        update(rows)
-        .where(_tenants.c.external_ref == rows.c.tenant_ref)
-        .values(tenant_id=_tenants.c.id)
     )
     return _count(created)
 
@@ -143,22 +150,34 @@ async def sync_contact_points(session: AsyncSession, now: datetime) -> None:
 
 
 async def mark_shared(session: AsyncSession) -> None:
-    """Flag every live contact point whose channel and address another tenant uses too, and
-    unflag those no longer shared; one statement that writes only the rows that change."""
-    other = aliased(ContactPoint)
-    shared = (
-        select(other.id)
-        .where(
-            other.channel == ContactPoint.channel,
-            other.address == ContactPoint.address,
-            other.tenant_id != ContactPoint.tenant_id,
-            other.retired_at.is_(None),
+    """Flag every contact point whose channel and address another tenant uses too (a live
+    point of theirs), and unflag those no longer shared; only the rows that change are
+    written.
+
+    The tenants live at each address are summed up once (lowest and highest id): another
+    tenant is there when either differs from the point's own. One hash join, where asking
+    for each point whether another exists probed the index once per point."""
+    live = (
+        select(
+            _points.c.channel,
+            _points.c.address,
+            func.min(_points.c.tenant_id).label("lowest"),
+            func.max(_points.c.tenant_id).label("highest"),
         )
-        .exists()
+        .where(_points.c.retired_at.is_(None))
+        .group_by(_points.c.channel, _points.c.address)
+        .subquery("live")
+    )
+    point = aliased(_points, name="point")
+    others = func.coalesce(
+        or_(live.c.lowest != point.c.tenant_id, live.c.highest != point.c.tenant_id), False
+    )
+    changing = (
+        select(point.c.id)
+        .select_from(point)
+        .outerjoin(live, and_(live.c.channel == point.c.channel, live.c.address == point.c.address))
+        .where(point.c.shared != others)
     )
     await session.execute(
-        update(ContactPoint)
-        .where(ContactPoint.shared != shared)
-        .values(shared=shared)
-        .execution_options(synchronize_session=False)
+        update(_points).where(_points.c.id.in_(changing)).values(shared=~_points.c.shared)
     )

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.arrears_file import ArrearsRow, LineError, Problems, duplicate
+from storage.sql import analyze_quickly
 
 # Columns the list gives, in ArrearsRow's names and order; then those the import works out.
 LISTED = tuple(f.name for f in fields(ArrearsRow))
@@ -57,6 +58,8 @@ rows = Table(
     Column("case_id", BigInteger),  # the tenant's open case, or the one this list opened
     Column("previous_cents", BigInteger),  # that case's balance before this list
     Column("opened", Boolean, nullable=False, server_default=text("false")),
+    # The open case needs more than a new balance (handlers/importing/one_by_one.py).
+    Column("look", Boolean, nullable=False, server_default=text("false")),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
@@ -137,15 +140,13 @@ async def _write(session: AsyncSession, batch: list[tuple[Any, ...]], postgres: 
 async def index(session: AsyncSession) -> None:
     """After the load: building an index once beats keeping it up row by row."""
     await session.execute(text("CREATE INDEX import_rows_ref ON import_rows (tenant_ref)"))
-    if _postgres(session):
-        # Temporary tables are never analysed by autovacuum; the planner must see the rows.
-        await session.execute(text("ANALYZE import_rows"))
+    # Temporary tables are never analysed by autovacuum; the planner must see the rows.
+    await analyze_quickly(session, "import_rows")
 
 
 async def index_tenants(session: AsyncSession) -> None:
     await session.execute(text("CREATE INDEX import_rows_tenant ON import_rows (tenant_id)"))
-    if _postgres(session):
-        await session.execute(text("ANALYZE import_rows"))
+    await analyze_quickly(session, "import_rows")
 
 
 async def duplicates(session: AsyncSession) -> list[LineError]:
