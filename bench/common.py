@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,16 +18,24 @@ def postgres_url() -> str | None:
     return local_postgres(os.environ.get("ARREARS_BENCH_POSTGRES_URL"))
 
 
-def arrears_file(rows: int, as_of: str = "01-12-2026", shift: int = 0) -> bytes:
-    lines = [HEADER]
+def _lines(rows: int, as_of: str, shift: int) -> Iterator[str]:
+    yield HEADER
     for i in range(rows):
         phone = f"06-{20000000 + i:08d}" if i % 10 else ""
         email = f"t{i}@example.nl" if i % 3 == 0 else ""
         balance = f"{(i % 900) + 100 + shift},{i % 100:02d}"
-        lines.append(
-            f"B{i:07d};Huurder {i};{phone};{email};nl;650,00;{balance};{as_of};7941AB;{i % 200}"
-        )
-    return ("\r\n".join(lines) + "\r\n").encode()
+        yield f"B{i:07d};Huurder {i};{phone};{email};nl;650,00;{balance};{as_of};7941AB;{i % 200}"
+
+
+def arrears_file(rows: int, as_of: str = "01-12-2026", shift: int = 0) -> bytes:
+    return "".join(line + "\r\n" for line in _lines(rows, as_of, shift)).encode()
+
+
+def write_arrears_file(path: Path, rows: int, as_of: str = "01-12-2026", shift: int = 0) -> None:
+    """The same list written to disk line by line: a benchmark of memory must not hold it."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for line in _lines(rows, as_of, shift):
+            out.write(line + "\r\n")
 
 
 @asynccontextmanager

@@ -32,7 +32,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.common import arrears_file, backends, scratch_database
+from bench.common import backends, scratch_database, write_arrears_file
 from bot.runtime import Runtime
 from bot.settings import Settings
 from rules.clock import ManualClock
@@ -104,12 +104,13 @@ async def anchor(backend: str, url: str, path: Path) -> float:
 async def measure(backend: str, rows: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         first, second = Path(folder) / "day1.csv", Path(folder) / "day2.csv"
-        first.write_bytes(arrears_file(rows))
-        second.write_bytes(arrears_file(rows, as_of="02-12-2026", shift=25))
+        write_arrears_file(first, rows)
+        write_arrears_file(second, rows, as_of="02-12-2026", shift=25)
         async with scratch_database(backend) as url:
             settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
             clock = ManualClock(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
             runtime = await Runtime.start(settings, clock=clock, migrate=False)
+            base = peak_rss_mib()  # the service started, before any list
             try:
                 started = time.perf_counter()
                 day1 = await runtime.import_file(first)
@@ -122,7 +123,7 @@ async def measure(backend: str, rows: int) -> dict[str, float]:
             assert day1.opened == rows and day2.updated == rows, (day1, day2)
             rss = peak_rss_mib()
             anchor_s = await anchor(backend, url, first)
-    return {"first": first_s, "next": next_s, "rss": rss, "anchor": anchor_s}
+    return {"first": first_s, "next": next_s, "rss": rss, "base": base, "anchor": anchor_s}
 
 
 def child(backend: str, rows: int) -> dict[str, float]:
@@ -155,7 +156,7 @@ def main() -> None:
                 f"{backend:<10} {rows:>9,} rows  first {got['first']:6.2f} s "
                 f"({rows / got['first']:>7,.0f} rows/s)  next {got['next']:6.2f} s  "
                 f"anchor {got['anchor']:5.2f} s  ratio {got['first'] / got['anchor']:5.1f}x  "
-                f"peak RSS {got['rss']:4.0f} MiB"
+                f"peak RSS {got['rss']:4.0f} MiB ({got['base']:.0f} before the list)"
             )
             if previous is not None:
                 grown = got["first"] / previous[1]
