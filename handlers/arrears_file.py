@@ -132,10 +132,6 @@ def _delimiter(header: str) -> str:
     return max((";", ",", "\t"), key=header.count)
 
 
-def _clean(value: str | None) -> str:
-    return (value or "").strip()
-
-
 def _unreadable(error: csv.Error) -> str:
     if "field limit" in str(error):
         return (
@@ -147,10 +143,12 @@ def _unreadable(error: csv.Error) -> str:
 
 def _row(line: int, raw: dict[str, str], region: str, today: date | None) -> ArrearsRow:
     problems: list[str] = []
+    # Every cell stripped once (a column the header lacks reads as empty).
+    clean = {column: value.strip() for column, value in raw.items()}
 
     def field(name: str, convert: type | object) -> object:
         try:
-            return convert(_clean(raw.get(name)))  # type: ignore[operator]
+            return convert(clean.get(name, ""))  # type: ignore[operator]
         except ValueError as exc:
             problems.append(f"{name}: {exc}")
             return None
@@ -159,8 +157,8 @@ def _row(line: int, raw: dict[str, str], region: str, today: date | None) -> Arr
         for column in (*REQUIRED, *OPTIONAL):
             if found := CONTROL.search(raw.get(column) or ""):
                 problems.append(f"{column}: holds control character U+{ord(found.group()):04X}")
-    ref = _clean(raw.get("tenant_ref"))
-    name = _clean(raw.get("name"))
+    ref = clean.get("tenant_ref", "")
+    name = clean.get("name", "")
     if not ref:
         problems.append("tenant_ref is empty")
     if not name:
@@ -177,13 +175,13 @@ def _row(line: int, raw: dict[str, str], region: str, today: date | None) -> Arr
             "a list cannot be from the future"
         )
     phone = field("phone", lambda value: parse_phone(value, region))
-    email = _clean(raw.get("email")) or None
+    email = clean.get("email") or None
     if email is not None and not _EMAIL.match(email):
         problems.append(f"email: not an email address: {shown(email)}")
-    language = _LANGUAGES.get(_clean(raw.get("language")).lower())
+    language = _LANGUAGES.get(clean.get("language", "").lower())
     if language is None:
-        problems.append(f"language: use nl or en, not {shown(_clean(raw.get('language')))}")
-    assistance_text = _clean(raw.get("debt_assistance")).lower()
+        problems.append(f"language: use nl or en, not {shown(clean.get('language', ''))}")
+    assistance_text = clean.get("debt_assistance", "").lower()
     if assistance_text not in _YES | _NO:
         problems.append(f"debt_assistance: use yes or no, not {shown(assistance_text)}")
     # Lengths are checked on the values as stored: lower() and upper() may lengthen them.
@@ -192,18 +190,13 @@ def _row(line: int, raw: dict[str, str], region: str, today: date | None) -> Arr
         "name": name,
         "phone": phone if isinstance(phone, str) else None,
         "email": email.lower() if email else None,
-        "postcode": _clean(raw.get("postcode")).replace(" ", "").upper() or None,
-        **{
-            column: _clean(raw.get(column)) or None
-            for column in (
-                "street",
-                "house_number",
-                "house_number_suffix",
-                "city",
-                "municipality",
-                "administrator",
-            )
-        },
+        "postcode": clean.get("postcode", "").replace(" ", "").upper() or None,
+        "street": clean.get("street") or None,
+        "house_number": clean.get("house_number") or None,
+        "house_number_suffix": clean.get("house_number_suffix") or None,
+        "city": clean.get("city") or None,
+        "municipality": clean.get("municipality") or None,
+        "administrator": clean.get("administrator") or None,
     }
     problems.extend(
         f"{column}: {len(value)} characters, at most {_MAX_LENGTH[column]}"
