@@ -4,15 +4,18 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.cli_progress import WORTH_A_BAR_BYTES, import_bar
 from bot.runtime import Runtime
-from handlers.arrears_file import ArrearsFileError, LineError, Problems
+from handlers.arrears_file import ArrearsFileError, ArrearsRow, LineError, Problems
 from handlers.arrears_source import ArrearsOnDisk, ArrearsText
 from handlers.importer import Progress
 from storage.models import Case, CaseEvent, ContactPoint, Tenant
@@ -148,3 +151,38 @@ def test_a_long_import_draws_a_bar_on_a_terminal_only() -> None:
         assert watcher is None  # a pipe or a log: the summary line alone
     with import_bar(WORTH_A_BAR_BYTES - 1, _Terminal()) as watcher:
         assert watcher is None
+
+
+class _BreaksHalfWay(ArrearsText):
+    """A list whose reading fails after some rows (a disk error, a file cut short)."""
+
+    def __init__(self, data: bytes, after: int) -> None:
+        super().__init__(data)
+        self._after = after
+
+    def read(self) -> Iterator[ArrearsRow | LineError]:
+        for n, item in enumerate(super().read()):
+            if n == self._after:
+                raise OSError("the disk went away")
+            yield item
+
+
+async def test_a_list_that_cannot_be_read_to_the_end_changes_nothing(runtime: Runtime) -> None:
+    # Past the first batch, so a batch is being written when reading fails.
+    data = _lines(*(row(f"T{n}") for n in range(25_000))).encode()
+    loop = asyncio.get_running_loop()
+    unretrieved: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: unretrieved.append(context))
+    try:
+        with pytest.raises(OSError, match="disk went away"):
+            await runtime.import_source(_BreaksHalfWay(data, after=21_000), "cut.csv")
+        gc.collect()  # an error of a task no one awaited is reported when the task goes
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert unretrieved == []
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Tenant)) == 0
+    # The connection is fine for the next list.
+    summary = await runtime.import_data(_lines(row("T1")).encode(), "next.csv")
+    assert summary.opened == 1

@@ -7,6 +7,7 @@ memory. The table lives as long as the import's transaction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import fields
 from typing import Any
@@ -64,6 +65,7 @@ rows = Table(
     postgresql_on_commit="DROP",
 )
 _BATCH = 10_000
+_NUDGE = 500  # rows read between the turns given to a write under way
 
 
 def _postgres(session: AsyncSession) -> bool:
@@ -92,23 +94,40 @@ async def load(
 ) -> int:
     """Put every good row in the table and every bad line in ``problems``; returns the rows.
     Rows after a bad line are stored all the same: a tenant listed twice is found in the
-    table, and the operator wants every problem of the file at once."""
+    table, and the operator wants every problem of the file at once.
+
+    A batch is written while the next one is read: the database (or SQLite's thread) works
+    on one while Python parses the other."""
     postgres = _postgres(session)
     batch: list[tuple[Any, ...]] = []
     count = 0
-    for item in stream:
-        if isinstance(item, LineError):
-            problems.add(item)
-            continue
-        count += 1
-        batch.append(_record(item, postgres))
-        if len(batch) >= _BATCH:
+    writing: asyncio.Task[None] | None = None
+    try:
+        for item in stream:
+            if isinstance(item, LineError):
+                problems.add(item)
+                continue
+            count += 1
+            batch.append(_record(item, postgres))
+            if len(batch) >= _BATCH:
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(_write(session, batch, postgres))
+                batch = []
+                if progress is not None:
+                    progress(count)
+            if count % _NUDGE == 0:
+                await asyncio.sleep(0)  # the write under way goes on meanwhile
+        if writing is not None:
+            await writing
+        if batch:
             await _write(session, batch, postgres)
-            batch.clear()
-            if progress is not None:
-                progress(count)
-    if batch:
-        await _write(session, batch, postgres)
+    finally:
+        # Reading failed half-way: the write under way ends before the session is used again.
+        if writing is not None and not writing.done():
+            await asyncio.wait([writing])
+            if not writing.cancelled():
+                writing.exception()  # the error raised is the reader's
     if progress is not None:
         progress(count)
     return count
