@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import sys
 import tempfile
@@ -221,9 +222,12 @@ def report(figure: Figure) -> None:
         f"APScheduler {figure.anchor_jobs:,} jobs {figure.anchor_seconds:6.2f} s "
         f"{figure.anchor_rate:6,.0f} jobs/s  |  {ratio:5.1f}× ({target})"
     )
+    # Other work on the machine slows the anchor (a round trip per job) more than the tick:
+    # a figure means little without the load it was measured under.
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"{'':<10} outbox {figure.outbox:,} reminders + {figure.escalated:,} unreachable "
-        f"(escalated) = {check}"
+        f"(escalated) = {check}; load average {load}"
     )
 
 

@@ -1,4 +1,8 @@
-"""Tenant-facing texts come from templates in messaging/templates/<language>/."""
+"""Tenant-facing texts come from templates in messaging/templates/<language>/.
+
+Each template's text is laid out once per shape of its context and filled in per message
+(``messaging.text_layouts``): the tick writes thousands of reminders a second.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
+from messaging.text_layouts import laid_out
 from rules.plans import PlanTerms
 
 LANGUAGES = ("nl", "en")
@@ -46,11 +51,14 @@ def _environment() -> Environment:
     # Plain text for phones, not HTML: autoescape would turn "€" and "&" into entities.
     # trim_blocks: a line holding only a block tag leaves no empty line behind; a tag that
     # closes a line of text swallows its line break too, so such lines end in "+%}".
+    # auto_reload off: the templates ship with the code, and checking each file's time on
+    # every render cost more than the rest of a reminder's text.
     return Environment(  # noqa: S701
         loader=PackageLoader("messaging", "templates"),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
         trim_blocks=True,
+        auto_reload=False,
     )
 
 
@@ -153,20 +161,29 @@ def html_version(body: str, title: str, language: str = "nl") -> str:
 
 def render(template: str, language: str, channel: str, context: dict[str, Any]) -> Rendered:
     lang = language if language in LANGUAGES else "nl"
-    env = _environment()
     values = {
         **OPTIONAL,
         **context,
         "channel": channel,
         "channel_label": CHANNEL_LABELS[lang].get(channel, channel),
     }
-    body = env.get_template(f"{lang}/{template}.txt.j2").render(values)
+    body = _text(f"{lang}/{template}.txt.j2", values)
     body = "\n".join(line.rstrip() for line in body.strip().splitlines())
     subject = None
     if channel == "email":
-        try:
-            subject_template = env.get_template(f"{lang}/{template}.subject.j2")
-        except TemplateNotFound:
-            subject_template = env.get_template(f"{lang}/default.subject.j2")
-        subject = subject_template.render(values).strip()
+        subject = _text(_subject_template(lang, template), values).strip()
     return Rendered(body, subject)
+
+
+@lru_cache(maxsize=512)
+def _subject_template(lang: str, template: str) -> str:
+    name = f"{lang}/{template}.subject.j2"
+    try:
+        _environment().get_template(name)
+    except TemplateNotFound:
+        return f"{lang}/default.subject.j2"
+    return name
+
+
+def _text(name: str, values: dict[str, Any]) -> str:
+    return laid_out(_environment(), name, values)

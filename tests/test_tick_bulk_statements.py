@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from rules.cadence import CaseStatus
 from storage.db import create_engine, session_maker
@@ -86,3 +88,41 @@ async def test_many_rows_go_in_and_change_as_through_the_orm(database_url: str) 
     assert sorted(events) == [(case_id, AT, one) for case_id, one in zip(ids, data, strict=True)]
     assert cases == [(ids[0], "escalated", None), (ids[1], "paused", AT), (ids[2], "open", AT)]
     assert sorted(picked) == ids[1:] and nothing == []
+
+
+async def test_long_values_are_neither_cut_to_fit_nor_matched_by_their_start(
+    database_url: str,
+) -> None:
+    """PostgreSQL casts an array to VARCHAR(n)[] by cutting each value to n characters: an
+    update would store a value the column refuses, and a lookup would match its start."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite does not hold strings to a length")
+    engine = create_engine(database_url)
+    sessions = session_maker(engine)
+    try:
+        async with sessions() as session, session.begin():
+            tenant = Tenant(
+                external_ref="T" * 64,
+                name="Anna",
+                monthly_rent_cents=1,
+                created_at=AT,
+                updated_at=AT,
+            )
+            session.add(tenant)
+            await session.flush()
+            tenant_id = tenant.id
+        async with sessions() as session:
+            found = await session.scalars(
+                select(Tenant.id).where(among(session, Tenant.external_ref, ["T" * 65]))
+            )
+            assert list(found) == []
+        tenants = Base.metadata.tables["tenants"]
+        for rows in (
+            [{"id": tenant_id, "name": "x" * 201}],
+            [{"id": tenant_id, "name": "x" * 201}, {"id": -1, "name": "y"}],
+        ):
+            with pytest.raises(DBAPIError):
+                async with sessions() as session, session.begin():
+                    await update_many(session, tenants, rows)
+    finally:
+        await engine.dispose()

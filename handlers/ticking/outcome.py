@@ -19,7 +19,7 @@ from handlers.ticking.due import Batch
 from messaging.outbox import Letterhead, outbound
 from messaging.render import money, month_name
 from messaging.routing import reachable, routes
-from rules.cadence import CaseState, CaseStatus, Decision, Escalate, SendStage, decide
+from rules.cadence import CaseStatus, Decision, Escalate, SendStage, decide
 from rules.policy import CHANNELS, Policy
 from rules.priority import escalation_priority
 
@@ -57,14 +57,18 @@ class Decisions:
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
         self._now: datetime | None = None
-        self._known: dict[CaseState, Decision] = {}
+        self._known: dict[tuple[tuple[Any, ...], tuple[datetime, ...]], Decision] = {}
 
-    def __call__(self, state: CaseState, now: datetime) -> Decision:
+    def __call__(self, case: Row[Any], batch: Batch, now: datetime) -> Decision:
         if now != self._now:
             self._now, self._known = now, {}
-        decision = self._known.get(state)
+        # The state's fields as a plain tuple: a CaseState is made only for a new one.
+        recent = batch.recent.get(case.tenant_id, ())
+        key = (case.status, case.stage, case.opened_at, case.last_stage_at, case.paused_until)
+        decision = self._known.get((key, recent))
         if decision is None:
-            decision = self._known[state] = decide(state, self._policy, now)
+            decision = decide(batch.state(case), self._policy, now)
+            self._known[key, recent] = decision
         return decision
 
 
