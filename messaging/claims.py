@@ -16,7 +16,7 @@ from sqlalchemy import Integer, Table, bindparam, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messaging.channels.base import OutboundMessage
-from messaging.connecting import one_statement
+from messaging.connecting import KeptConnection, statements
 from messaging.outcomes import Claim
 from storage.db import SessionMaker
 from storage.models import ContactPoint, Message
@@ -81,7 +81,7 @@ def session_open(message: _Queued, open_windows: set[int], now: datetime) -> boo
 
 
 async def claim_due(
-    engine: AsyncEngine,
+    db: AsyncEngine | KeptConnection,
     token: str,
     limit: int,
     now: datetime,
@@ -92,7 +92,7 @@ async def claim_due(
     """Take up to ``limit`` messages that are due at ``now``, oldest first, for ``lease``:
     queued ones and, with ``lapsed``, those whose worker died (its lease ran out)."""
     values = {"now": now, "limit": limit, "until": now + lease, "token": token}
-    async with one_statement(engine).begin() as connection:
+    async with statements(db) as connection:
         rows = list(await connection.execute(_claiming(lapsed), values))
     if not rows:
         return []

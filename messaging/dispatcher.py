@@ -39,13 +39,13 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from messaging.channels.base import ChannelAdapter, SendResult, TransientSendError
 from messaging.claims import Claimed, claim_due, outbound_of, renew_leases
-from messaging.connecting import engine_of
+from messaging.connecting import KeptConnection, engine_of
 from messaging.heartbeat import Heartbeat
 from messaging.outcomes import DispatchResult, record_failed, record_retry, release
 from messaging.provider_call import Outcome, call_provider
@@ -55,7 +55,7 @@ from messaging.turns import Turns
 from rules.clock import Clock
 from rules.policy import Policy
 from rules.retry import MAX_ATTEMPTS, retry_delay
-from rules.sending_window import defer_until, next_allowed
+from rules.sending_window import WindowCheck, next_allowed
 from storage.db import SessionMaker, describe
 
 __all__ = ["DispatchResult", "Dispatcher", "Observer", "outbound_of"]
@@ -108,6 +108,9 @@ class Dispatcher:
         self._concurrency = max(1, concurrency)
         # Claimed at most: the sends holding a slot and as many waiting for one.
         self._holding = 2 * self._concurrency
+        # A claim costs about as much for many messages as for one: claim when at least
+        # this many fit (or none is waiting for a slot), not for each slot freed.
+        self._batch = max(1, self._concurrency // 2)
         self._look_for_lapsed = 0.0  # time.monotonic() of the next look for lapsed claims
         self._lease = lease
         self._turns = Turns(budget) if budget is not None else None
@@ -115,6 +118,7 @@ class Dispatcher:
         self._poll = poll_seconds
         self._observer = observer
         self._recorder = Recorder(self._engine)
+        self._claims = KeptConnection(self._engine)
         # One token per dispatcher: every claim it makes, and every lease it renews.
         self.token = secrets.token_hex(16)
         self._ready: deque[tuple[Claimed, DispatchResult]] = deque()  # claimed, no slot yet
@@ -122,7 +126,10 @@ class Dispatcher:
         self._lines: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._calling: set[int] = set()  # handed to the provider
         self._finished = 0  # sends completed so far
-        self._wake = asyncio.Event()
+        self._freed = asyncio.Event()  # a send completed
+        self._wake = asyncio.Event()  # something was queued, or a send completed
+        # The window is checked before each send; one check covers the sends of a second.
+        self._outside_window = WindowCheck(policy.sending, policy.tz, WINDOW_MARGIN)
         self._stopping = False
         self._stop = asyncio.Event()
         self.running = False
@@ -136,9 +143,10 @@ class Dispatcher:
     async def drain(self) -> DispatchResult:
         """Send everything due now; return when nothing due is left or in flight."""
         result = DispatchResult()
-        async with self._heartbeat():
+        async with self._working():
             while True:
                 finished = self._finished
+                self._freed.clear()
                 if not self._stopping:
                     await self._fill(result)
                 # A send that finished while we claimed may have queued a fallback that the
@@ -147,7 +155,7 @@ class Dispatcher:
                     if finished == self._finished:
                         return result
                     continue
-                await asyncio.wait(list(self._tasks.values()), return_when="FIRST_COMPLETED")
+                await self._freed.wait()
 
     async def run(self) -> None:
         """Keep sending until ``stop()``."""
@@ -159,8 +167,10 @@ class Dispatcher:
 
     async def _run(self) -> None:
         burst = DispatchResult()  # what was done since the dispatcher was last idle
-        async with self._heartbeat():
+        async with self._working():
             while not self._stopping:
+                # Cleared before the claim: what is queued while it runs is looked for.
+                self._wake.clear()
                 try:
                     claimed = await self._fill(burst)
                 except Exception as error:
@@ -168,13 +178,9 @@ class Dispatcher:
                     claimed = []
                 if claimed and self._held() < self._holding:
                     continue  # more may be due: claim until the worker holds its fill
-                self._wake.clear()
-                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-                waiters += list(self._tasks.values())
-                try:
-                    await asyncio.wait(waiters, timeout=self._poll, return_when="FIRST_COMPLETED")
-                finally:
-                    waiters[0].cancel()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll):
+                        await self._wake.wait()
                 if not self._tasks and (burst.sent or burst.failed or burst.retried):
                     _report(burst)
                     burst = DispatchResult()
@@ -211,17 +217,18 @@ class Dispatcher:
 
     async def _fill(self, result: DispatchResult) -> list[Claimed]:
         # At most a slot's worth at a time: the first claim fills the send slots, and the
-        # next ones, made while those are sent, claim as many again ahead.
+        # next ones, made while those are sent, claim as many again ahead; each for at least
+        # half a slot's worth while some claimed message still waits for a slot.
         wanted = min(self._concurrency, self._holding - self._held())
-        if wanted <= 0:
+        if wanted <= 0 or (wanted < self._batch and self._ready):
             return []
         now = self._clock.now()
         look = time.monotonic() >= self._look_for_lapsed
-        claimed = await claim_due(self._engine, self.token, wanted, now, self._lease, lapsed=look)
+        claimed = await claim_due(self._claims, self.token, wanted, now, self._lease, lapsed=look)
         if not look and len(claimed) < wanted:
             # The queue ran dry: what is left due may be a dead worker's.
             more = await claim_due(
-                self._engine, self.token, wanted - len(claimed), now, self._lease
+                self._claims, self.token, wanted - len(claimed), now, self._lease
             )
             claimed = sorted([*claimed, *more], key=lambda item: item.claim.message_id)
             look = True
@@ -261,13 +268,25 @@ class Dispatcher:
             if self._lines.get(line) is task:
                 del self._lines[line]
             self._finished += 1
+            self._freed.set()
+            self._wake.set()
             self._start()
 
         return done
 
-    def _heartbeat(self) -> Heartbeat:
-        """While open, renews this dispatcher's leases every third of a lease."""
-        return Heartbeat(self._lease.total_seconds() / 3, self.renew, "send leases")
+    @contextlib.asynccontextmanager
+    async def _working(self) -> AsyncIterator[None]:
+        """While open, renews this dispatcher's leases every third of a lease, and the
+        claims, the turns and the group commits each keep their connection."""
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self._claims.keep())
+            await stack.enter_async_context(self._recorder.keep())
+            if self._turns is not None:
+                await stack.enter_async_context(self._turns.keep())
+            await stack.enter_async_context(
+                Heartbeat(self._lease.total_seconds() / 3, self.renew, "send leases")
+            )
+            yield
 
     async def renew(self) -> int:
         """Push the lease of every message this worker is still working on. One whose
@@ -311,9 +330,7 @@ class Dispatcher:
             await release(self._sessions, [claim], None)
             return
         if item.respect_quiet_hours:
-            later = defer_until(
-                self._clock.now(), self._policy.sending, self._policy.tz, WINDOW_MARGIN
-            )
+            later = self._outside_window(self._clock.now())
             if later is not None:
                 await release(self._sessions, [claim], later)
                 result.deferred += 1

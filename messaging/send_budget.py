@@ -14,8 +14,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Float, bindparam, case, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from messaging.connecting import engine_of, one_statement
+from messaging.connecting import KeptConnection, engine_of, statements
 from storage.db import SessionMaker
 from storage.models import SendBudget
 from storage.sql import insert_ignoring_conflicts
@@ -37,10 +38,15 @@ class DatabaseBudget:
     def limits(self, sender: str) -> bool:
         return sender in self._interval
 
-    async def reserve_many(self, sender: str, count: int) -> list[float]:
+    def engine(self) -> AsyncEngine:
+        return engine_of(self._sessions)
+
+    async def reserve_many(
+        self, sender: str, count: int, db: KeptConnection | None = None
+    ) -> list[float]:
         """Take the sender's next ``count`` slots in one statement (the sends of a worker
-        asking together, ``messaging.turns``); the seconds to wait until each, in order
-        (0: go now)."""
+        asking together, ``messaging.turns``, on its kept connection ``db``); the seconds
+        to wait until each, in order (0: go now)."""
         interval = self._interval.get(sender)
         if interval is None or count <= 0:
             return [0.0] * max(count, 0)
@@ -48,7 +54,7 @@ class DatabaseBudget:
         span = interval * count
         values = {"which": sender, "now": now, "span": span}
         # On the send path: a plain connection, one statement (messaging.connecting).
-        async with one_statement(engine_of(self._sessions)).begin() as connection:
+        async with statements(db or self.engine()) as connection:
             after = (await connection.execute(_taking(), values)).scalar_one_or_none()
             if after is None:
                 await connection.execute(

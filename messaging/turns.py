@@ -11,13 +11,16 @@ that ask while a reservation is under way are served by the next one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+from messaging.connecting import KeptConnection
 from messaging.send_budget import DatabaseBudget
 
 
 class Turns:
     def __init__(self, budget: DatabaseBudget) -> None:
         self._budget = budget
+        self._db = KeptConnection(budget.engine())
         self._asking: dict[str, list[asyncio.Future[float]]] = {}
         self._reserver: asyncio.Task[None] | None = None
 
@@ -30,8 +33,13 @@ class Turns:
         self._asking.setdefault(sender, []).append(turn)
         if self._reserver is None or self._reserver.done():
             self._reserver = asyncio.create_task(self._reserve())
-        # A send stopped while it waits does not cut the statement off half-way.
-        return await asyncio.shield(turn)
+        # A send stopped while it waits cancels only this future: the statement runs in the
+        # reserver's task and is not cut off half-way.
+        return await turn
+
+    def keep(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """While open, the reservations keep their connection from one to the next."""
+        return self._db.keep()
 
     async def settled(self) -> None:
         while self._reserver is not None and not self._reserver.done():
@@ -43,7 +51,7 @@ class Turns:
         while self._asking:
             sender, asking = self._asking.popitem()
             try:
-                waits = await self._budget.reserve_many(sender, len(asking))
+                waits = await self._budget.reserve_many(sender, len(asking), self._db)
             except Exception as error:
                 for turn in asking:
                     if not turn.done():

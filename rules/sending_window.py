@@ -95,3 +95,32 @@ def defer_until(
     if not is_allowed(moment + margin, rules, tz):
         return next_allowed(moment + margin, rules, tz)
     return None
+
+
+class WindowCheck:
+    """``defer_until`` with a fixed margin, for a sender that checks every send: one check
+    covers the sends that start within ``reuse`` after it. It is made with ``reuse`` more
+    margin, and a day's allowed moments are one stretch (the window), so every moment
+    between two allowed ones of the same day is allowed."""
+
+    def __init__(
+        self,
+        rules: SendingRules,
+        tz: ZoneInfo,
+        margin: timedelta,
+        reuse: timedelta = timedelta(seconds=1),
+    ) -> None:
+        self._rules, self._tz, self._margin, self._reuse = rules, tz, margin, reuse
+        self._inside: tuple[datetime, datetime] | None = None  # sends starting here may go
+
+    def __call__(self, now: datetime) -> datetime | None:
+        if self._inside is not None and self._inside[0] <= now <= self._inside[1]:
+            return None
+        span = self._margin + self._reuse
+        if (
+            defer_until(now, self._rules, self._tz, span) is None
+            and (now + span).astimezone(self._tz).date() == now.astimezone(self._tz).date()
+        ):
+            self._inside = (now, now + self._reuse)
+            return None
+        return defer_until(now, self._rules, self._tz, self._margin)
