@@ -3,8 +3,9 @@ gemeentelijke schuldhulpverlening art. 2), and what it says. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from rules.policy import SignalRules
@@ -19,6 +20,28 @@ class SignalFacts:
     personal_contact_modes: frozenset[str]  # how consultants tried to reach the tenant
     closed: bool
     already_signalled: bool
+
+
+# How a tenant told us they object (or withdraw): every way counts, not only the chat.
+OBJECTION_WAYS = ("phone", "email", "letter", "door", "chat")
+
+
+@dataclass(frozen=True)
+class ObjectionMark:
+    """An objection to the signal, or its withdrawal, as the record holds it."""
+
+    withdrawn: bool
+    at: datetime  # when the tenant made it, which may be before it was recorded
+    order: int  # the record's own order (the event id): the later of two at one moment wins
+    how: str  # one of OBJECTION_WAYS
+    by: str  # "tenant" (their own message) or the consultant who recorded it
+
+
+def standing_objection(marks: Iterable[ObjectionMark]) -> ObjectionMark | None:
+    """The objection that stands now: the latest mark by when it was made, then by the
+    record's order, unless that latest mark is a withdrawal."""
+    latest = max(marks, key=lambda mark: (mark.at, mark.order), default=None)
+    return latest if latest is not None and not latest.withdrawn else None
 
 
 def blockers(facts: SignalFacts, rules: SignalRules, today: date) -> list[str]:

@@ -104,6 +104,7 @@ SAMPLES: dict[str, Any] = {
     "from_channel": "whatsapp",
     "handover_id": 1,
     "helper": "administrator",
+    "how": "phone",
     "instalment": 2,
     "intent": "plan",
     "message_id": 7,

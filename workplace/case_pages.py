@@ -12,7 +12,7 @@ from typing import Any
 
 from messaging.routing import Reachable
 from storage.models import CaseEvent, Message
-from workplace import sending, words
+from workplace import objections, sending, words
 from workplace.charts import balance_chart
 from workplace.dossier import balance_changes
 from workplace.formats import Formats, local_short
@@ -83,6 +83,7 @@ def case_page(
         "conversation": conversation(view.messages, view.events, language, tz),
         "plan_states": {p.id: plan_state(p, language) for p in view.plans},
         "routes": routes,
+        "objection": objections.state(view.events, view.messages, language, tz),
     }
 
 
@@ -101,4 +102,8 @@ def dossier_page(dossier: dict[str, Any], language: str, tz: tzinfo) -> dict[str
 
 
 def record_page(view: CaseView, language: str, tz: tzinfo) -> dict[str, Any]:
-    return {**wording(language, tz), "lines": timeline(view, language, tz)}
+    return {
+        **wording(language, tz),
+        "lines": timeline(view, language, tz),
+        "objection": objections.state(view.events, view.messages, language, tz),
+    }

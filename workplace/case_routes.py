@@ -1,5 +1,6 @@
 """One case: its page and JSON twin, claiming it, and what a consultant does on it (reply,
-log a contact, decide a plan, pause, resolve)."""
+log a contact, record an objection to the signal or its withdrawal, decide a plan, pause,
+resolve)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import date, datetime, time
 
 from aiohttp import web
 
-from workplace import actions, case_pages, replies
+from rules.early_signal import OBJECTION_WAYS
+from workplace import actions, case_pages, objections, replies
 from workplace.host import host
 from workplace.queries import CaseView, case_view
 from workplace.request_helpers import (
@@ -47,6 +49,7 @@ async def case_page(request: web.Request) -> web.Response:
         view=view,
         **case_pages.case_page(view, login(request).language, root.policy.tz, routes),
         modes=[mode.value for mode in actions.ContactMode],
+        objection_ways=OBJECTION_WAYS,
         resolutions=actions.RESOLUTIONS,
         partners=root.policy.partners.for_municipality(view.tenant.municipality),
         feedback_options=actions.PARTNER_FEEDBACK,
@@ -128,6 +131,19 @@ async def case_action(request: web.Request) -> web.Response:
                     at=at,
                     local_hour=at.astimezone(root.policy.tz).hour,
                     now=now,
+                )
+            elif action == "objection":
+                await objections.record(
+                    session,
+                    case,
+                    user,
+                    kind=str(form.get("kind", "")),
+                    how=str(form.get("how", "")),
+                    day=str(form.get("day", "")),
+                    hour=str(form.get("hour", "")),
+                    note=str(form.get("note", "")),
+                    now=now,
+                    tz=root.policy.tz,
                 )
             elif action == "plan":
                 decision = str(form.get("decision", ""))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from messaging.render import format_euros
 from storage.models import Case, CaseEvent, ContactPoint, Message, PaymentPlan, Tenant
-from workplace import sending
+from workplace import objections, sending
 from workplace.actions import part_of_day
 from workplace.formats import instalments
 from workplace.queries import contact_point_json
@@ -182,6 +182,7 @@ def build_dossier(
 ) -> dict[str, Any]:
     """What a chain partner needs to start without redoing the corporation's work."""
     attempts = contact_attempts(messages, events, tz)
+    objected = objections.dossier_part(events, messages)
     return {
         "generated_at": now.isoformat(),
         "corporation": corporation,
@@ -239,6 +240,8 @@ def build_dossier(
             for plan in plans
         ],
         "plan_offers_not_confirmed": _open_offers(plans, events),
+        # Every objection to the municipal signal heard, and withdrawn, from any channel.
+        "objections_to_signal": objected["history"],
         "tenant_words": [
             {"at": m.created_at.isoformat(), "channel": m.channel, "text": m.body}
             for m in messages
@@ -249,6 +252,6 @@ def build_dossier(
             "opened_at": case.opened_at.isoformat(),
             "status": case.status,
             "escalation_reason": case.escalation_reason,
-            "objection_to_signal": any(e.kind == "objection" for e in events),
+            "objection_to_signal": objected["standing"],  # the latest word counts
         },
     }

@@ -171,8 +171,10 @@ ENGLISH = {
     "Al gemeld: een zaak wordt maar één keer gemeld.": (
         "Already signalled: a case is signalled only once."
     ),
-    "Bezwaar tegen melding: de huurder wil niet dat wij de gemeente inlichten.": (
-        "Objects to the signal: the tenant does not want us to inform the municipality."
+    "Bezwaar tegen melding: de huurder wil niet dat wij de gemeente inlichten ({how} "
+    "gemaakt op {when}).": (
+        "Objects to the signal: the tenant does not want us to inform the municipality (made "
+        "{how} on {when})."
     ),
     "Nog geen schriftelijke herinnering: die gaat eerst, met het aanbod om de gegevens door te "
     "geven aan de gemeente.": (
@@ -219,6 +221,18 @@ ENGLISH = {
     "Opgeslagen.": "Saved.",
     # The reports page.
     "Herinnering": "Reminder",
+    # Objections to the signal (workplace.objections): the case page and the dossier.
+    "Bezwaar tegen melding bij de gemeente": "Objection to the signal to the municipality",
+    "Hoe": "How",
+    "Bezwaar vastleggen": "Record an objection",
+    "Intrekking vastleggen": "Record its withdrawal",
+    "Kort, hoogstens 500 tekens": "Short, at most 500 characters",
+    "Er staat een bezwaar tegen melding.": "An objection to the signal stands.",
+    "Geen bezwaar tegen melding.": "No objection to the signal.",
+    "Bezwaar": "Objection",
+    "Intrekking": "Withdrawal",
+    "Gemaakt op": "Made on",
+    "Vastgelegd op": "Recorded on",
 }
 
 
@@ -235,6 +249,7 @@ CODES: dict[str, tuple[str, str]] = {
     "no_reply": ("Geen reactie", "No reply"),
     "question": ("Vraag", "Question"),
     "objection": ("Bezwaar tegen melding", "Objects to the signal"),
+    "objection_withdrawn": ("Bezwaar ingetrokken", "Objection withdrawn"),
     "unknown_reply": ("Onduidelijk antwoord", "Unclear reply"),
     "handover_no_contact": ("Partner kreeg geen contact", "Partner could not reach"),
     "open": ("Loopt", "Running"),

@@ -36,6 +36,18 @@ DUTCH = {
     "give a date as yyyy-mm-dd": "Geef een datum als jjjj-mm-dd.",
     "choose how the contact was made": "Kies hoe er contact was.",
     "approve or reject": "Keur goed of wijs af.",
+    # workplace/objections.py
+    "record an objection or its withdrawal": "Leg een bezwaar of de intrekking ervan vast.",
+    "choose how the tenant told us": "Kies hoe de huurder het ons liet weten.",
+    "keep the note to 500 characters": "Houd de notitie op hoogstens 500 tekens.",
+    "the date and time cannot be in the future": (
+        "Datum en tijd kunnen niet in de toekomst liggen."
+    ),
+    "the date is before the arrears began": "De datum ligt vóór het begin van de achterstand.",
+    "there is no objection to withdraw": "Er staat geen bezwaar dat ingetrokken kan worden.",
+    "the objection was made later; a withdrawal must come after it": (
+        "Het bezwaar is later gemaakt; een intrekking moet erna komen."
+    ),
     "a handover needs the tenant's consent": (
         "Voor een overdracht is toestemming van de huurder nodig."
     ),

@@ -32,7 +32,7 @@ async def signals_page(request: web.Request) -> web.Response:
         batches=batches,
         problem=problem(request),
         criteria=signals.criteria(rules, t, language),
-        why=lambda candidate: signals.reasons(candidate, rules, t, language),
+        why=lambda candidate: signals.reasons(candidate, rules, t, language, root.policy.tz),
         **case_pages.wording(language, root.policy.tz),
     )
 

@@ -8,7 +8,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from rules.cadence import CaseStatus
-from rules.early_signal import SignalFacts, blockers, ddas_item, whole_euros
+from rules.early_signal import ObjectionMark, SignalFacts, blockers, ddas_item, whole_euros
 from rules.policy import Policy, SignalRules
 from storage import cases as case_ops
 from storage.models import (
@@ -28,7 +28,7 @@ from storage.models import (
     Tenant,
     User,
 )
-from workplace import formats
+from workplace import formats, objections, words
 from workplace.dossier import months_in_arrears
 from workplace.words import Vocabulary
 
@@ -58,6 +58,7 @@ class Candidate:
     blockers: list[str]
     warm: bool
     crisis: bool
+    objection: ObjectionMark | None = None  # the one that stands
 
     @property
     def ready(self) -> bool:
@@ -90,7 +91,10 @@ def criteria(rules: SignalRules, t: Callable[[str], str], language: str = "nl") 
 REASONS = {
     "no_arrears": "Geen achterstand: er valt niets te melden.",
     "already_signalled": "Al gemeld: een zaak wordt maar één keer gemeld.",
-    "objection": "Bezwaar tegen melding: de huurder wil niet dat wij de gemeente inlichten.",
+    "objection": (
+        "Bezwaar tegen melding: de huurder wil niet dat wij de gemeente inlichten ({how} "
+        "gemaakt op {when})."
+    ),
     "no_written_reminder": (
         "Nog geen schriftelijke herinnering: die gaat eerst, met het aanbod om de gegevens "
         "door te geven aan de gemeente."
@@ -104,16 +108,24 @@ REASONS = {
 
 
 def reasons(
-    candidate: Candidate, rules: SignalRules, t: Callable[[str], str], language: str
+    candidate: Candidate,
+    rules: SignalRules,
+    t: Callable[[str], str],
+    language: str,
+    tz: tzinfo,
 ) -> list[str]:
-    """Why this case is not ready yet, in sentences in `t`'s language (`language`)."""
+    """Why this case is not ready yet, in sentences in `t`'s language (`language`); the
+    day an objection was made as it was in `tz`."""
     may_from = candidate.case.arrears_since + timedelta(days=rules.min_arrears_days)
+    objection = candidate.objection
     return [
         t(REASONS[code]).format(
             date=formats.day(may_from, language),
             modes=_either(
                 [Vocabulary(language).mode_label(m) for m in rules.personal_contact_modes], t
             ),
+            how=words.word(words.OBJECTION_WAYS, objection.how if objection else "", language),
+            when=formats.day(objection.at.astimezone(tz).date(), language) if objection else "",
         )
         if code in REASONS
         else code
@@ -133,7 +145,9 @@ async def candidates(
     session: AsyncSession, policy: Policy, today: date, case_ids: Sequence[int] | None = None
 ) -> list[Candidate]:
     """Every case with arrears and no signal yet, with what still stands in the way. Given
-    `case_ids` (an export), the tenants' contact points are loaded too, for the CSV."""
+    `case_ids` (an export), the tenants' contact points are loaded too, for the CSV, and
+    the cases are locked: an objection being recorded (which locks its case) is then either
+    in before the facts are read here, or comes after the signal."""
     tenant_load = selectinload(Case.tenant)
     if case_ids is not None:
         tenant_load = tenant_load.selectinload(Tenant.contact_points)
@@ -148,7 +162,7 @@ async def candidates(
         .order_by(Case.arrears_since, Case.id)
     )
     if case_ids is not None:
-        query = query.where(Case.id.in_(list(case_ids)))
+        query = query.where(Case.id.in_(list(case_ids))).with_for_update(of=Case)
     found = list(await session.scalars(query))
     ids = [case.id for case in found]
     if not ids:
@@ -167,11 +181,15 @@ async def candidates(
         await session.scalars(
             select(CaseEvent).where(
                 CaseEvent.case_id.in_(ids),
-                CaseEvent.kind.in_(["objection", "contact_logged", "escalated", "reply_received"]),
+                CaseEvent.kind.in_(
+                    [*objections.KINDS, "contact_logged", "escalated", "reply_received"]
+                ),
             )
         )
     )
-    objection = {e.case_id for e in events if e.kind == "objection"}
+    objection = objections.standing_by_case(
+        events, await objections.message_channels(session, events)
+    )
     modes: dict[int, set[str]] = {}
     warm = {e.case_id for e in events if e.kind == "reply_received"}
     crisis = {
@@ -200,6 +218,7 @@ async def candidates(
                 blockers=blockers(facts, policy.signal, today),
                 warm=case.id in warm,
                 crisis=case.id in crisis,
+                objection=objection.get(case.id),
             )
         )
     return result

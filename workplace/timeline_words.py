@@ -91,6 +91,23 @@ def _contact(say: Say, data: Mapping[str, Any]) -> str:
     return f"{text}: “{outcome}”" if outcome else text
 
 
+def _objection(lead: tuple[str, str]) -> Sentence:
+    """An objection to the signal or its withdrawal: how and when the tenant made it, and
+    the note of the consultant who recorded it. The tenant's own BEZWAAR in a message has
+    neither: the message stands beside it."""
+
+    def sentence(say: Say, data: Mapping[str, Any]) -> str:
+        details = []
+        if data.get("how"):
+            details.append(words.word(words.OBJECTION_WAYS, str(data["how"]), say.language))
+        if data.get("at"):
+            details.append(say.moment(data["at"]))
+        text = say(*lead) + (": " + ", ".join(details) if details else "")
+        return text + say.note(data)
+
+    return sentence
+
+
 def _handed_over(say: Say, data: Mapping[str, Any]) -> str:
     text = say("Warm overgedragen aan ", "Handed over to ") + words.partner(
         str(data.get("partner", "")), say.language
@@ -209,8 +226,8 @@ SENTENCES: dict[str, Sentence] = {
     ),
     # The tenant (handlers/inbound.py, handlers/linking.py).
     "reply_received": _reply,
-    "objection": lambda say, d: say(
-        "Bezwaar tegen melding bij de gemeente", "Objection to the signal to the municipality"
+    "objection": _objection(
+        ("Bezwaar tegen melding bij de gemeente", "Objection to the signal to the municipality")
     ),
     # What the tenant told of their circumstances (handlers/circumstances.py).
     "situation": _told,
@@ -256,6 +273,10 @@ SENTENCES: dict[str, Sentence] = {
         "Bericht van consulent via {c}", "Consultant's message by {c}"
     ).format(c=say.channel(d)),
     "contact_logged": _contact,
+    # workplace/objections.py; an objection a consultant recorded is "objection" above.
+    "objection_withdrawn": _objection(
+        ("Bezwaar tegen melding ingetrokken", "Objection to the signal withdrawn")
+    ),
     "note": lambda say, d: say("Notitie: ", "Note: ") + str(d.get("text", "")),
     "resolved": lambda say, d: (
         say("Afgesloten: ", "Resolved: ") + say.code(d.get("reason")) + say.note(d)

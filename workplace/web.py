@@ -44,7 +44,9 @@ def add_workplace_routes(app: web.Application, host: Host, secret: str) -> None:
     app.router.add_get(f"/api{_CASE}", case_api)
     app.router.add_post(f"{_CASE}/claim", claim)
     app.router.add_post(f"{_CASE}/release", release)
-    app.router.add_post(f"{_CASE}/{{action:reply|contact|plan|pause|resolve}}", case_action)
+    app.router.add_post(
+        f"{_CASE}/{{action:reply|contact|objection|plan|pause|resolve}}", case_action
+    )
     app.router.add_post(f"{_CASE}/handover", handover)
     app.router.add_post(f"{_CASE}/handovers/{{handover_id:[0-9]{{1,9}}}}/feedback", feedback)
     app.router.add_get(f"{_CASE}/dossier", dossier_page)

@@ -142,6 +142,16 @@ PARTS_OF_DAY: Words = {
     "Avond": ("avond", "evening"),
 }
 
+# How a tenant objected to the municipal signal, or withdrew it (rules.early_signal), as it
+# reads mid-sentence: "telefonisch gemaakt", "made by phone".
+OBJECTION_WAYS: Words = {
+    "phone": ("telefonisch", "by phone"),
+    "email": ("per e-mail", "by email"),
+    "letter": ("per brief", "by letter"),
+    "door": ("aan de deur", "at the door"),
+    "chat": ("in de chat", "in the chat"),
+}
+
 # Why reminders were paused (storage/cases.pause), in a sentence after "gepauzeerd".
 PAUSE_REASONS: Words = {
     "paid": (
@@ -279,6 +289,11 @@ class Vocabulary:
         if self.language != "en":
             return code or ""
         text = self.mode(code)
+        return text[:1].upper() + text[1:]
+
+    def objection_way(self, code: str | None) -> str:
+        """How an objection was made, as an option in a list: "Telefonisch", "By phone"."""
+        text = word(OBJECTION_WAYS, code, self.language)
         return text[:1].upper() + text[1:]
 
     def part_of_day(self, code: str | None) -> str:
