@@ -13,9 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Table,
-    and_,
     exists,
-    func,
     insert,
     literal,
     or_,
@@ -150,34 +148,22 @@ async def sync_contact_points(session: AsyncSession, now: datetime) -> None:
 
 
 async def mark_shared(session: AsyncSession) -> None:
-    """Flag every contact point whose channel and address another tenant uses too (a live
-    point of theirs), and unflag those no longer shared; only the rows that change are
-    written.
-
-    The tenants live at each address are summed up once (lowest and highest id): another
-    tenant is there when either differs from the point's own. One hash join, where asking
-    for each point whether another exists probed the index once per point."""
-    live = (
-        select(
-            _points.c.channel,
-            _points.c.address,
-            func.min(_points.c.tenant_id).label("lowest"),
-            func.max(_points.c.tenant_id).label("highest"),
+    """Flag every live contact point whose channel and address another tenant uses too, and
+    unflag those no longer shared; one statement that writes only the rows that change."""
+    other = aliased(ContactPoint)
+    shared = (
+        select(other.id)
+        .where(
+            other.channel == ContactPoint.channel,
+            other.address == ContactPoint.address,
+            other.tenant_id != ContactPoint.tenant_id,
+            other.retired_at.is_(None),
         )
-        .where(_points.c.retired_at.is_(None))
-        .group_by(_points.c.channel, _points.c.address)
-        .subquery("live")
-    )
-    point = aliased(_points, name="point")
-    others = func.coalesce(
-        or_(live.c.lowest != point.c.tenant_id, live.c.highest != point.c.tenant_id), False
-    )
-    changing = (
-        select(point.c.id)
-        .select_from(point)
-        .outerjoin(live, and_(live.c.channel == point.c.channel, live.c.address == point.c.address))
-        .where(point.c.shared != others)
+        .exists()
     )
     await session.execute(
-        update(_points).where(_points.c.id.in_(changing)).values(shared=~_points.c.shared)
+        update(ContactPoint)
+        .where(ContactPoint.shared != shared)
+        .values(shared=shared)
+        .execution_options(synchronize_session=False)
     )
