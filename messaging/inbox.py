@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messaging.channels.base import InboundMessage
+from messaging.settling import settle
 from storage.db import describe
 from storage.models import Message
 from storage.sql import insert_ignoring_conflicts
@@ -170,10 +171,4 @@ class Inbox:
 def _settle(
     waiting: _Waiting, message_id: int | None = None, error: Exception | None = None
 ) -> None:
-    if waiting.stored.done():
-        return
-    if error is not None:
-        waiting.stored.set_exception(error)
-        waiting.stored.exception()  # retrieved: a caller that gave up is not an error
-    else:
-        waiting.stored.set_result(message_id)
+    settle(waiting.stored, message_id, error)

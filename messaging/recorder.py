@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from messaging.connecting import KeptConnection, statements
 from messaging.outcomes import Claim, lost
+from messaging.settling import settle
 from storage.db import describe
 from storage.models import Case, CaseEvent, ContactPoint, Message
 
@@ -116,13 +117,7 @@ class Recorder:
 
 
 def _settle(waiting: _Waiting, held: bool = False, error: Exception | None = None) -> None:
-    if waiting.recorded.done():
-        return
-    if error is not None:
-        waiting.recorded.set_exception(error)
-        waiting.recorded.exception()  # retrieved: a send that was cancelled is not an error
-    else:
-        waiting.recorded.set_result(held)
+    settle(waiting.recorded, held, error)
 
 
 # -- the statements ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
 from handlers.importing.people import mark_shared
@@ -30,27 +31,30 @@ def _shared_by_definition(points: list[tuple[int, int, str, str, bool]]) -> dict
     }
 
 
+async def _tenant(session: AsyncSession, ref: str) -> int:
+    made = await session.scalar(
+        insert(Tenant)
+        .values(
+            external_ref=ref,
+            name="Huurder",
+            language="nl",
+            monthly_rent_cents=65000,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        .returning(Tenant.id)
+    )
+    assert made is not None
+    return made
+
+
 @pytest.mark.parametrize("seed", range(6))
 async def test_shared_is_another_tenants_live_point_on_the_same_address(
     runtime: Runtime, seed: int
 ) -> None:
     pick = random.Random(seed)
     async with runtime.sessions() as session, session.begin():
-        tenants = [
-            await session.scalar(
-                insert(Tenant)
-                .values(
-                    external_ref=f"T{n}",
-                    name="Huurder",
-                    language="nl",
-                    monthly_rent_cents=65000,
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-                .returning(Tenant.id)
-            )
-            for n in range(6)
-        ]
+        tenants = [await _tenant(session, f"T{n}") for n in range(6)]
         wanted = {
             (pick.choice(tenants), pick.choice(["sms", "email"]), pick.choice("abcd"))
             for _ in range(18)
@@ -93,18 +97,7 @@ async def test_the_last_other_tenant_leaving_unshares(runtime: Runtime) -> None:
     async with runtime.sessions() as session, session.begin():
         ids = []
         for ref in ("A", "B"):
-            tenant = await session.scalar(
-                insert(Tenant)
-                .values(
-                    external_ref=ref,
-                    name="Huurder",
-                    language="nl",
-                    monthly_rent_cents=65000,
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-                .returning(Tenant.id)
-            )
+            tenant = await _tenant(session, ref)
             ids.append(
                 await session.scalar(
                     insert(ContactPoint)
