@@ -1,7 +1,7 @@
 """The tick's bulk insert into the outbox (messaging.outbox.insert_outbound_rows through
-storage.sql.insert_many; on PostgreSQL a column equal in every row is sent once): the rows stored are those the
-one-by-one insert stores, a key queued before is passed over, and a value too long for its
-column is refused, not cut short."""
+storage.sql.insert_many; on PostgreSQL a column equal in every row is sent once): the rows
+stored are those the one-by-one insert stores, a key queued before is passed over, and a
+value too long for its column is refused, not cut short."""
 
 from __future__ import annotations
 
