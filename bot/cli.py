@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import socket
 import sys
 from datetime import date
@@ -26,9 +28,12 @@ from messaging.render import format_euros
 from rules.intents import parse_reply
 from storage.db import create_engine
 from storage.migrate import upgrade
+from storage.tenant_export import export_tenant as tenant_document
 from workplace.labels import code_labels
 from workplace.queries import QueueFilter
 from workplace.queries import queue as workplace_queue
+
+log = logging.getLogger(__name__)
 
 # Plain help text: Rich markup would eat "[teams]" and give every flag a "<bool>".
 app = typer.Typer(
@@ -211,6 +216,67 @@ def demo(
     run = DemoRun(settings, date.fromisoformat(start), days, seed, database, typer.echo)
     per_day = day_seconds or settings.demo_day_seconds
     asyncio.run(run.headless() if headless else run.live(per_day, serve_app))
+
+
+@app.command("export-tenant", cls=PlainUsage)
+def export_tenant(
+    ref: Annotated[str, typer.Argument(help="The tenant's reference in the arrears list.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file (mode 0600) instead of stdout.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace the --output file if it exists.")] = False,
+) -> None:
+    """Everything we hold on one tenant as JSON: a request to see one's data (AVG art. 15)."""
+    if output is not None and output.exists() and not force:
+        # Said before anything is read: an old export is not replaced by accident.
+        typer.echo(f"{output}: exists; nothing was written (--force replaces it).", err=True)
+        raise typer.Exit(1)
+    settings = load_settings()
+
+    async def main() -> dict[str, object] | None:
+        runtime = await Runtime.start(settings)
+        try:
+            async with runtime.sessions() as session:
+                return await tenant_document(
+                    session,
+                    ref,
+                    generated_at=runtime.wall_clock.now(),
+                    generated_by="arrears-bot export-tenant (command line)",
+                    controller=settings.corporation_name.strip() or None,
+                )
+        finally:
+            await runtime.close()
+
+    document = asyncio.run(main())
+    if document is None:
+        # Not the reference itself: stderr often ends up in a log.
+        typer.echo("export-tenant: no tenant has that reference; nothing was written.", err=True)
+        raise typer.Exit(1)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        _write_private(output, text, force)
+    about = document["about"]
+    counts = about["counts"] if isinstance(about, dict) else {}
+    # Counts only: nothing that says who the tenant is.
+    log.info("exported tenant data: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def _write_private(path: Path, text: str, force: bool) -> None:
+    """Only the owner may read the file (0600, whatever the umask); created anew, so an
+    existing file's wider mode, or a link planted at the name, is never written through."""
+    if force:
+        path.unlink(missing_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        typer.echo(f"{path}: exists; nothing was written (--force replaces it).", err=True)
+        raise typer.Exit(1) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
+    typer.echo(f"{path}: written.")
 
 
 def main() -> None:
