@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.runtime import Runtime
 from bot.web import build_app
@@ -26,6 +26,7 @@ from storage.models import CaseEvent, MunicipalSignal, User
 from tests.db_helpers import cases, events, snapshot
 from tests.test_handover_and_signals import month_of_silence, post_form
 from tests.test_workplace import hidden, log_in, make_user
+from tests.waiting import until_true
 from workplace import actions, objections, signals
 from workplace.accounts import Role
 from workplace.words import OBJECTION_WAYS as WORDS
@@ -245,8 +246,19 @@ async def test_an_objection_being_recorded_while_the_export_runs_still_blocks_it
                 await signals.export(session, runtime.policy, [anna], kees, clock.now())
 
         exporting = asyncio.create_task(export())
-        await asyncio.sleep(0.5)
-        assert not exporting.done()  # it waits for the case
+
+        async def export_waits_for_the_case() -> bool:
+            async with runtime.sessions() as watching:
+                waiting = await watching.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            return bool(waiting)
+
+        await until_true(export_waits_for_the_case)
+        assert not exporting.done()
     with pytest.raises(ValueError, match="none of the chosen cases"):
         await exporting
     async with runtime.sessions() as session:
